@@ -1,0 +1,60 @@
+"""Helpers shared by the commands: runtime access, JSON output, error-to-exit mapping."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from irp.cli.runtime import Runtime
+from irp.errors import ConfigError, IrpError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+stderr = Console(stderr=True)
+
+
+def runtime(ctx: typer.Context) -> Runtime:
+    """The Runtime built by the global options (``irp --config ... <command>``)."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Runtime)
+    return obj
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout: Decimals as strings, datetimes as ISO 8601."""
+    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print ``message`` on stderr and exit with ``code``."""
+    stderr.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def exits_on_errors() -> Iterator[None]:
+    """Map IRP errors to exit codes: config errors are 2, everything else 1."""
+    try:
+        yield
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except IrpError as exc:
+        fail(str(exc), EXIT_FAILED)

@@ -1,0 +1,7 @@
+"""Commands: placeholder until the owning part lands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

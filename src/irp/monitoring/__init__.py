@@ -1,0 +1,1 @@
+"""irp.monitoring"""
