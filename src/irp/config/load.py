@@ -1,0 +1,273 @@
+"""Load a config file for one environment: read, merge, resolve, validate, compile.
+
+Every step collects its errors instead of stopping at the first, so one run of
+``irp config check`` shows everything that needs fixing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from irp.config.base import is_secret_path
+from irp.config.document import read_document
+from irp.config.messages import config_errors
+from irp.config.models import Config, Refurbisher, cross_check
+from irp.config.secrets import ENV_REFERENCE, OP_PREFIX, SecretResolver, is_expiring_secret
+from irp.errors import ConfigError, ConfigErrors
+
+DEFAULT_ENVIRONMENTS = frozenset({"acceptance", "production"})
+REFURBISHER_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+MASK = "<secret>"
+
+
+@dataclass(frozen=True)
+class ConfigCheck:
+    """What ``irp config check`` reports: the refurbishers checked and every error."""
+
+    env: str
+    refurbishers: list[str]
+    errors: list[ConfigError]
+    config: Config | None
+
+
+def load_config(path: Path, env: str, *, resolve_secrets: bool = True) -> Config:
+    """The validated config of every refurbisher for ``env``.
+
+    Raises ConfigErrors with every problem found (ConfigFileError, a subclass, when
+    the file cannot be read or parsed at all).
+    """
+    check = validate_config(path, env, resolve_secrets=resolve_secrets)
+    if check.errors or check.config is None:
+        raise ConfigErrors(check.errors)
+    return check.config
+
+
+def check_config(path: Path, env: str, name: str | None = None) -> list[ConfigError]:
+    """Every error in the file for ``env`` (only refurbisher ``name`` if given).
+
+    Raises ConfigFileError when the file cannot be read or parsed.
+    """
+    return validate_config(path, env, name).errors
+
+
+def validate_config(
+    path: Path, env: str, name: str | None = None, *, resolve_secrets: bool = True
+) -> ConfigCheck:
+    """Load and check; the Config is only returned when there is no error at all."""
+    raw = read_document(path)
+    if not isinstance(raw, dict):
+        top = ConfigError("", "expected an object mapping refurbisher key -> refurbisher object")
+        return ConfigCheck(env, [], [top], None)
+    errors = _environment_errors(raw, env)
+    if not raw:
+        errors.append(ConfigError("", "the file defines no refurbisher"))
+    keys = list(raw)
+    if name is not None and name not in raw:
+        known = ", ".join(raw) or "none"
+        errors.append(ConfigError(name, f"no refurbisher {name!r} in {path}; known: {known}"))
+        keys = []
+    elif name is not None:
+        keys = [name]
+
+    merged: dict[str, Any] = {}
+    for key, value in raw.items():
+        merged[key], merge_errors = merge_environment(value, env, key)
+        if key in keys:
+            errors.extend(merge_errors)
+
+    resolver = SecretResolver(resolve=resolve_secrets)
+    refurbishers: dict[str, Refurbisher] = {}
+    secrets: set[str] = set()
+    for key in keys:
+        refurbisher, found = _refurbisher(key, merged[key], resolver, secrets)
+        errors.extend(found)
+        if refurbisher is not None:
+            refurbishers[key] = refurbisher
+    config = None
+    if not errors:
+        config = Config(
+            path=path,
+            env=env,
+            hash=config_hash(merged),
+            refurbishers=refurbishers,
+            _secret_values=frozenset(secrets),
+        )
+    return ConfigCheck(env, keys, errors, config)
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """``override`` over ``base``: objects merge key by key, anything else replaces."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        result = dict(base)
+        for key, value in override.items():
+            result[key] = deep_merge(base.get(key), value) if key in base else value
+        return result
+    return override
+
+
+def merge_environment(refurbisher: Any, env: str, key: str) -> tuple[Any, list[ConfigError]]:
+    """The refurbisher object with ``environments.<env>`` merged over it, and shape errors.
+
+    An environment the refurbisher does not list means no overrides; the
+    ``environments`` key itself is dropped from the result.
+    """
+    if not isinstance(refurbisher, dict):
+        return refurbisher, []
+    base = {k: v for k, v in refurbisher.items() if k != "environments"}
+    environments = refurbisher.get("environments")
+    if environments is None:
+        return base, []
+    if not isinstance(environments, dict):
+        message = "expected an object mapping environment name -> overrides"
+        return base, [ConfigError(f"{key}.environments", message)]
+    errors: list[ConfigError] = []
+    for name, overrides in environments.items():
+        where = f"{key}.environments.{name}"
+        if not isinstance(overrides, dict):
+            errors.append(ConfigError(where, "expected an object of overrides"))
+        elif "environments" in overrides:
+            errors.append(ConfigError(f"{where}.environments", "environments cannot nest"))
+    overrides = environments.get(env)
+    if isinstance(overrides, dict):
+        base = deep_merge(base, {k: v for k, v in overrides.items() if k != "environments"})
+    return base, errors
+
+
+def config_hash(merged: dict[str, Any]) -> str:
+    """sha256 of the merged config as written (references, not secret values).
+
+    Canonical JSON (sorted keys, Decimals as text); a secret written literally in the
+    file is masked, so the hash never depends on (nor reveals) a credential.
+    """
+    canonical = json.dumps(
+        _mask(merged, ()), sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _mask(value: Any, parts: tuple[str | int, ...]) -> Any:
+    if is_secret_path(parts) and is_expiring_secret(value):
+        return {k: _mask(v, parts) if k == "value" else v for k, v in value.items()}
+    if isinstance(value, dict):
+        return {k: _mask(v, (*parts, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v, (*parts, i)) for i, v in enumerate(value)]
+    if isinstance(value, str) and is_secret_path(parts):
+        is_reference = ENV_REFERENCE.fullmatch(value) or value.startswith(OP_PREFIX)
+        return value if is_reference else MASK
+    return value
+
+
+def _environment_errors(raw: dict[str, Any], env: str) -> list[ConfigError]:
+    declared = {
+        name
+        for refurbisher in raw.values()
+        if isinstance(refurbisher, dict) and isinstance(refurbisher.get("environments"), dict)
+        for name in refurbisher["environments"]
+    }
+    known = DEFAULT_ENVIRONMENTS | declared
+    if env in known:
+        return []
+    listing = ", ".join(sorted(known))
+    return [
+        ConfigError("", f"environment {env!r} is not defined by any refurbisher; known: {listing}")
+    ]
+
+
+def _refurbisher(
+    key: str, merged: Any, resolver: SecretResolver, secrets: set[str]
+) -> tuple[Refurbisher | None, list[ConfigError]]:
+    if not REFURBISHER_KEY.match(key):
+        message = (
+            f"a refurbisher key may hold letters, digits, - and _ (it is used in URLs), got {key!r}"
+        )
+        return None, [ConfigError(key, message)]
+    if not isinstance(merged, dict):
+        return None, [ConfigError(key, "expected a refurbisher object")]
+    resolution = resolver.resolve_document(merged, (key,))
+    secrets |= resolution.secrets
+    errors = list(resolution.errors)
+    data = {"name": key, **resolution.data}
+    refurbisher: Refurbisher | None = None
+    try:
+        refurbisher = Refurbisher.model_validate(data)
+    except ValidationError as exc:
+        reported = resolution.error_paths
+        found = config_errors(exc, Refurbisher, data, (key,), resolution.secrets)
+        errors.extend(e for e in found if e.path not in reported)
+    compiled, compile_errors = _compile_order(data.get("order"), key)
+    errors.extend(compile_errors)
+    if refurbisher is None:
+        return None, errors
+    errors.extend(cross_check(refurbisher, key))
+    refurbisher._key = key
+    refurbisher._secret_expiries = dict(resolution.expiries)
+    order = refurbisher.order
+    if order is not None:
+        order._template = compiled.get("template")
+        order._asserts = compiled.get("asserts")
+        if order.lookup is not None:
+            order.lookup._found_asserts = compiled.get("found")
+            order.lookup._not_found_asserts = compiled.get("not_found")
+    return refurbisher, errors
+
+
+def _compile_order(order: Any, key: str) -> tuple[dict[str, Any], list[ConfigError]]:
+    """Compile the payload template and assert rules, wherever their shape allows."""
+    if not isinstance(order, dict):
+        return {}, []
+    compile_template = _optional_compiler("irp.orders.template", "compile_template")
+    compile_asserts = _optional_compiler("irp.orders.asserts", "compile_asserts")
+    compiled: dict[str, Any] = {}
+    errors: list[ConfigError] = []
+
+    def attempt(name: str, build: Any, *args: Any, path: str) -> None:
+        if build is None:
+            return
+        try:
+            compiled[name] = build(*args, path=path)
+        except ConfigErrors as exc:
+            errors.extend(exc.errors)
+        except ConfigError as exc:
+            errors.append(exc)
+
+    order_object = order.get("order_object")
+    item_object = order.get("item_object", {})
+    if _string_map(order_object) and _string_map(item_object):
+        attempt("template", compile_template, order_object, item_object, path=f"{key}.order")
+    response = order.get("response_object", {})
+    asserts = response.get("asserts", {}) if isinstance(response, dict) else None
+    if _string_map(asserts):
+        where = f"{key}.order.response_object.asserts"
+        attempt("asserts", compile_asserts, asserts, path=where)
+    lookup = order.get("lookup")
+    for part in ("found", "not_found"):
+        section = lookup.get(part) if isinstance(lookup, dict) else None
+        rules = section.get("asserts", {}) if isinstance(section, dict) else None
+        if _string_map(rules):
+            where = f"{key}.order.lookup.{part}.asserts"
+            attempt(part, compile_asserts, rules, path=where)
+    return compiled, errors
+
+
+def _string_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _optional_compiler(module: str, name: str) -> Any:
+    """The compiler function, or None while its module does not exist yet."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:  # pragma: no cover - only while orders is being built
+        if exc.name != module:
+            raise
+        return None

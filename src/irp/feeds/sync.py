@@ -1,0 +1,441 @@
+"""One offer sync: fetch -> parse -> price -> diff -> guard -> write (SPEC §2).
+
+Every path through :func:`sync_offers` records a run. A feed that looks wrong (empty,
+unreadable, missing a column, or one that would unlist too much) is refused and
+changes nothing; only created, changed and vanished offers are written, in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import sqlalchemy as sa
+
+from irp.errors import FeedError, SourceError
+from irp.feeds.diff import UNLISTED_HASH, OfferChanges, add_row_hash, diff_offers
+from irp.feeds.parse import FeedFormat, ParsedFeed, RowIssue, parse_feed
+from irp.feeds.price import Pricing, price_offers
+from irp.sources import FetchOutcome, RemoteStat, open_source
+from irp.store import locks
+from irp.store import offers as offer_store
+from irp.store import runs as run_store
+from irp.store.refurbishers import count_listed, ensure_refurbisher
+
+if TYPE_CHECKING:
+    from irp.config import Refurbisher
+    from irp.store.db import Database
+
+log = logging.getLogger(__name__)
+
+#: How long a sync may hold its refurbisher's lock before another may take it over.
+LOCK_TTL = timedelta(hours=1)
+
+#: Mapped fields that are offer columns; any other mapped field goes to ``extra``.
+CANONICAL = (
+    "sku",
+    "name",
+    "ean",
+    "stock_available",
+    "price_purchase_amount",
+    "price_consumer_amount",
+)
+
+
+class SyncStatus(StrEnum):
+    """How a sync ended (SPEC §2). Exit 0 for ok and unchanged, 1 for the rest."""
+
+    OK = "ok"  # offers written (possibly none changed)
+    UNCHANGED = "unchanged"  # same file and pricing as the last good sync: nothing written
+    WAITING = "waiting"  # the remote file is still being written: try again later
+    REFUSED = "refused"  # guard, header or empty feed: nothing written
+    FAILED = "failed"  # the feed could not be fetched
+    BUSY = "busy"  # another sync of this refurbisher is running
+
+
+@dataclass
+class SyncReport:
+    """What ``irp offers sync --json`` prints, plus the run's identity."""
+
+    refurbisher: str
+    status: SyncStatus
+    run_id: int | None = None
+    message: str = ""
+    rows: int = 0
+    valid: int = 0
+    invalid: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unlisted: int = 0
+    held: int = 0
+    listed: int = 0
+    errors: list[RowIssue] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status in (SyncStatus.OK, SyncStatus.UNCHANGED)
+
+    def to_json(self) -> dict[str, object]:
+        """The SPEC §6 shape, with ``run_id``, ``message``, ``held`` and ``listed`` added."""
+        return {
+            "refurbisher": self.refurbisher,
+            "status": str(self.status),
+            "run_id": self.run_id,
+            "message": self.message,
+            "rows": self.rows,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "unlisted": self.unlisted,
+            "held": self.held,
+            "listed": self.listed,
+            "errors": [
+                {"line": e.line, "column": e.column, "message": e.message} for e in self.errors
+            ],
+        }
+
+
+Progress = Callable[[str], None]
+
+
+def _no_progress(stage: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """One sync's inputs besides the database."""
+
+    refurbisher: Refurbisher
+    config_dir: Path
+    config_hash: str = ""
+    file: Path | None = None
+    force: bool = False
+    progress: Progress = _no_progress
+
+
+def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
+    """Run one sync of ``request.refurbisher`` and record it. Never raises for feed trouble.
+
+    The refurbisher's lock keeps two syncs of the same feed from interleaving; a second
+    one ends ``busy`` at once instead of waiting.
+    """
+    ref = request.refurbisher
+    if ref.offers is None:
+        raise FeedError(f"{ref.key}: no `offers` section in the config; nothing to sync")
+    owner = uuid.uuid4().hex
+    with db.begin() as conn:
+        now = db.now()
+        ensure_refurbisher(conn, ref.key, name=ref.name, refurbisher_id=ref.refurbisher_id, now=now)
+        locked = locks.try_lock_refurbisher(conn, ref.key, owner, LOCK_TTL)
+        run_id = run_store.start_run(
+            conn, ref.key, now=now, forced=request.force, config_hash=request.config_hash or None
+        )
+    report = SyncReport(refurbisher=ref.key, status=SyncStatus.BUSY, run_id=run_id)
+    if not locked:
+        report.message = f"another sync of {ref.key} is running; try again when it ends"
+        return _finish(db, report, {})
+    try:
+        return _sync_locked(db, request, report)
+    finally:
+        with db.begin() as conn:
+            locks.release_refurbisher(conn, ref.key, owner)
+
+
+def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> SyncReport:
+    ref = request.refurbisher
+    offers_cfg = ref.offers
+    assert offers_cfg is not None
+    with db.connect() as conn:
+        last = run_store.last_successful_run(conn, ref.key)
+    last_stat = (
+        RemoteStat(size=last["remote_size"], mtime=last["remote_mtime"])
+        if last is not None and last["remote_size"] is not None
+        else None
+    )
+    fmt = FeedFormat.from_config(offers_cfg)
+    pricing = Pricing.from_settings(ref.settings)
+
+    request.progress("fetch")
+    try:
+        outcome = _fetch(request, last_stat)
+    except SourceError as exc:
+        report.status = SyncStatus.FAILED
+        report.message = str(exc)
+        return _finish(db, report, {})
+    run_fields: dict[str, object] = {
+        "remote_size": outcome.stat.size,
+        "remote_mtime": outcome.stat.mtime,
+    }
+    if outcome.kind == "waiting":
+        report.status = SyncStatus.WAITING
+        report.message = (
+            f"{ref.key}: the feed file is still changing (being uploaded?); "
+            "it will be read on the next run"
+        )
+        return _finish(db, report, run_fields)
+
+    fingerprint_extra = _format_fingerprint(fmt, pricing)
+    if outcome.kind == "unchanged":
+        assert last is not None
+        run_fields["published_at"] = last["published_at"]
+        if last["fingerprint"] == _fingerprint(last["file_sha256"] or "", fingerprint_extra):
+            report.status = SyncStatus.UNCHANGED
+            report.message = f"{ref.key}: the feed file has not changed since run {last['id']}"
+            run_fields.update(
+                file_sha256=last["file_sha256"],
+                fingerprint=last["fingerprint"],
+                archive_id=last["archive_id"],
+            )
+            return _finish(db, report, run_fields)
+        # Same file, new pricing or mapping: re-price from the archived copy.
+        data = None
+        if last["archive_id"] is not None:
+            with db.connect() as conn:
+                data = run_store.read_archived_feed(conn, last["archive_id"])
+        if data is None:
+            data = _fetch(request, None).data
+        assert data is not None
+    else:
+        assert outcome.data is not None
+        data = outcome.data
+
+    file_sha = hashlib.sha256(data).hexdigest()
+    fingerprint = _fingerprint(file_sha, fingerprint_extra)
+    changed_file = last is None or last["file_sha256"] != file_sha
+    run_fields.update(file_sha256=file_sha, fingerprint=fingerprint)
+    run_fields["published_at"] = outcome.stat.mtime or (
+        db.now() if changed_file or last is None else last["published_at"]
+    )
+    if last is not None and last["fingerprint"] == fingerprint and not request.force:
+        report.status = SyncStatus.UNCHANGED
+        report.message = f"{ref.key}: same feed and pricing as run {last['id']}; nothing to write"
+        run_fields["archive_id"] = last["archive_id"]
+        return _finish(db, report, run_fields)
+    # Archiving (compressing) runs beside the parse: both release the GIL.
+    archiver = _Archiver(db, ref.key, report.run_id, data)
+
+    request.progress("parse")
+    try:
+        parsed = parse_feed(data, fmt)
+    except FeedError as exc:
+        run_fields["archive_id"] = archiver.result()
+        report.status = SyncStatus.REFUSED
+        report.message = f"{ref.key}: {exc}; nothing was changed"
+        return _finish(db, report, run_fields)
+    run_fields["encoding"] = parsed.encoding
+    report.rows = parsed.rows
+    report.valid = parsed.offers.height
+    report.errors = parsed.errors
+    report.invalid = parsed.rows - parsed.offers.height
+
+    request.progress("price")
+    priced = add_row_hash(_to_stored_columns(price_offers(parsed.offers, pricing), fmt))
+
+    request.progress("diff")
+    run_fields["archive_id"] = archiver.result()
+    now = db.now()
+    with db.begin() as conn:
+        stored = offer_store.load_offer_index(conn, ref.key)
+        changes = diff_offers(
+            priced,
+            stored,
+            max_price_change_ratio=Decimal(str(offers_cfg.max_price_change_ratio)),
+        )
+        refusal = _guard(ref.key, parsed, changes, Decimal(str(offers_cfg.max_unlist_ratio)))
+        if refusal and not request.force:
+            report.status = SyncStatus.REFUSED
+            report.message = refusal
+        else:
+            request.progress("write")
+            _write(conn, ref.key, changes, run_id=report.run_id, now=now)
+            report.status = SyncStatus.OK
+            report.created = changes.created.height
+            report.updated = changes.updated.height
+            report.unchanged = changes.unchanged
+            report.held = changes.held.height
+            report.unlisted = changes.vanished.height
+            report.message = (f"forced past the guard: {refusal}") if refusal else ""
+        report.listed = count_listed(conn, ref.key)
+        return _finish(db, report, run_fields, conn=conn)
+
+
+def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
+    if request.file is not None:
+        return _read_local(request.file)
+    assert request.refurbisher.offers is not None
+    source = open_source(request.refurbisher.offers, config_dir=request.config_dir)
+    return source.fetch_if_changed(None if request.force else last_stat)
+
+
+def _read_local(path: Path) -> FetchOutcome:
+    from irp.errors import SourceNotFoundError
+
+    try:
+        data = path.read_bytes()
+        st = path.stat()
+    except FileNotFoundError as exc:
+        raise SourceNotFoundError(f"--file {path}: no such file") from exc
+    except OSError as exc:
+        raise SourceNotFoundError(f"--file {path}: cannot be read: {exc.strerror}") from exc
+    mtime = datetime.fromtimestamp(st.st_mtime, tz=UTC)
+    return FetchOutcome(kind="fetched", data=data, stat=RemoteStat(size=len(data), mtime=mtime))
+
+
+def _guard(key: str, parsed: ParsedFeed, changes: OfferChanges, max_ratio: Decimal) -> str:
+    """Why this sync must not be applied, or "" when it may."""
+    if parsed.offers.height == 0:
+        return (
+            f"{key}: the feed has no valid rows ({parsed.rows} row(s) read); refusing to "
+            "unlist every offer; nothing was changed (use --force if the catalogue is "
+            "really empty)"
+        )
+    if changes.listed_before and changes.newly_unlisted:
+        ratio = Decimal(changes.newly_unlisted) / Decimal(changes.listed_before)
+        if ratio > max_ratio:
+            return (
+                f"{key}: this feed would unlist {changes.newly_unlisted} of "
+                f"{changes.listed_before} listed offers ({ratio:.0%}), more than "
+                f"max_unlist_ratio {max_ratio}; is the file truncated? nothing was changed "
+                "(use --force to apply it anyway)"
+            )
+    return ""
+
+
+def _write(
+    conn: sa.Connection, key: str, changes: OfferChanges, *, run_id: int | None, now: datetime
+) -> None:
+    offer_store.insert_offers(conn, key, changes.created, run_id=run_id, now=now)
+    if changes.updated.height:
+        cleared = changes.updated.with_columns(
+            pl.lit(None, pl.Decimal(14, 4)).alias("held_purchase_amount"),
+            pl.lit(None, pl.String).alias("hold_reason"),
+            pl.lit(None, pl.String).alias("unlisted_reason"),
+            pl.lit(None, pl.Datetime("us", "UTC")).alias("vanished_at"),
+        )
+        offer_store.update_offers(conn, key, cleared, run_id=run_id, now=now)
+    if changes.held.height:
+        held = changes.held.with_columns(
+            pl.lit(False).alias("listed"),
+            pl.lit(UNLISTED_HASH, pl.Int64).alias("row_hash"),
+            pl.lit("price_jump").alias("unlisted_reason"),
+        )
+        offer_store.update_offers(conn, key, held, run_id=run_id, now=now)
+    if changes.vanished.height:
+        offer_store.unlist_offers(
+            conn,
+            key,
+            changes.vanished.get_column("sku").to_list(),
+            reason="vanished",
+            run_id=run_id,
+            now=now,
+        )
+
+
+def _to_stored_columns(priced: pl.DataFrame, fmt: FeedFormat) -> pl.DataFrame:
+    """Keep the stored columns; fold extra mapped fields into the ``extra`` JSON."""
+    extra_fields = [f for f in fmt.mapping if f not in CANONICAL]
+    if extra_fields:
+        extra = pl.struct([pl.col(f) for f in extra_fields]).struct.json_encode()
+    else:
+        extra = pl.lit(None, pl.String)
+    return priced.with_columns(extra.alias("extra")).select(
+        "sku",
+        *(c for c in CANONICAL if c != "sku"),
+        "price_selling_amount",
+        "price_selling_amount_incl_vat",
+        "listed",
+        "above_srp",
+        "price_breakdown",
+        "extra",
+    )
+
+
+def _format_fingerprint(fmt: FeedFormat, pricing: Pricing) -> str:
+    shape = {
+        "type": fmt.type,
+        "separator": fmt.separator,
+        "heading": fmt.heading,
+        "encoding": fmt.encoding,
+        "price_locale": fmt.price_locale,
+        "mapping": dict(fmt.mapping),
+        "records_path": fmt.records_path,
+        "pricing": pricing.fingerprint(),
+    }
+    return json.dumps(shape, sort_keys=True)
+
+
+def _fingerprint(file_sha: str, format_fingerprint: str) -> str:
+    return hashlib.sha256(f"{file_sha}\n{format_fingerprint}".encode()).hexdigest()
+
+
+def _finish(
+    db: Database,
+    report: SyncReport,
+    run_fields: dict[str, object],
+    *,
+    conn: sa.Connection | None = None,
+) -> SyncReport:
+    """Record the run's outcome (in ``conn``'s transaction when given) and return it."""
+    fields = {
+        "message": report.message or None,
+        "rows": report.rows,
+        "valid": report.valid,
+        "invalid": report.invalid,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "unlisted": report.unlisted,
+        "held": report.held,
+        **run_fields,
+    }
+    assert report.run_id is not None
+    if conn is not None:
+        run_store.finish_run(conn, report.run_id, str(report.status), now=db.now(), **fields)
+        run_store.add_row_errors(conn, report.run_id, report.errors)
+        return report
+    with db.begin() as c:
+        run_store.finish_run(c, report.run_id, str(report.status), now=db.now(), **fields)
+        run_store.add_row_errors(c, report.run_id, report.errors)
+    return report
+
+
+class _Archiver:
+    """Archive the raw feed in a background thread; :meth:`result` gives its archive id."""
+
+    def __init__(self, db: Database, key: str, run_id: int | None, data: bytes) -> None:
+        self._db, self._key, self._run_id, self._data = db, key, run_id, data
+        self._archive_id: int | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"archive-{key}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self._db.begin() as conn:
+                self._archive_id = run_store.archive_feed(
+                    conn, self._key, self._run_id, self._data, now=self._db.now()
+                )
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._error = exc
+
+    def result(self) -> int | None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._archive_id

@@ -1,0 +1,90 @@
+"""Named filters of the template language (``path->filter``).
+
+A refurbisher is configuration, not code: when a supplier needs a value shaped
+differently, the shape becomes a filter here that every refurbisher can use. Each
+filter is a pure function of one value; it raises :class:`~irp.errors.TemplateError`
+with a message that starts with the offending value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Final
+
+import pycountry
+
+from irp.errors import TemplateError
+from irp.orders.casts import describe_value, to_decimal, to_string
+
+_CENTS: Final = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A named filter and the one-line help shown in errors and docs."""
+
+    name: str
+    apply: Callable[[object], object]
+    help: str
+
+
+def _text(value: object) -> str:
+    """Text filters take text; numbers and booleans become text as ``(string)`` would."""
+    if value is None:
+        raise TemplateError("null has no text to filter")
+    return to_string(value)
+
+
+def _country(value: object) -> pycountry.db.Country:
+    text = _text(value).strip()
+    if not text:
+        raise TemplateError(f"{describe_value(value)} is not a known country")
+    try:
+        return pycountry.countries.lookup(text)
+    except LookupError:
+        raise TemplateError(f"{describe_value(value)} is not a known country") from None
+
+
+def get_iso_alpha2(value: object) -> str:
+    """Country name, alpha-2 or alpha-3 code (any case) -> ISO 3166 alpha-2 ('NL')."""
+    return str(_country(value).alpha_2)
+
+
+def get_iso_alpha3(value: object) -> str:
+    """Country name, alpha-2 or alpha-3 code (any case) -> ISO 3166 alpha-3 ('NLD')."""
+    return str(_country(value).alpha_3)
+
+
+def format_by_decimal(value: object) -> str:
+    """Money -> text with exactly two decimals, rounded half-up: '249' -> '249.00'."""
+    if value is None:
+        raise TemplateError("null is not an amount")
+    amount = to_decimal(value)
+    return format(amount.quantize(_CENTS, rounding=ROUND_HALF_UP), "f")
+
+
+def digits(value: object) -> str:
+    """Keep only the digits 0-9: '+31 6-1234 5678' -> '31612345678'."""
+    return "".join(ch for ch in _text(value) if "0" <= ch <= "9")
+
+
+def remove_spaces(value: object) -> str:
+    """Drop all whitespace: '1012 AB' -> '1012AB'."""
+    return "".join(_text(value).split())
+
+
+FILTERS: Final[dict[str, Filter]] = {
+    f.name: f
+    for f in (
+        Filter("getIsoAlpha2", get_iso_alpha2, "country -> ISO 3166 alpha-2, e.g. 'NL'"),
+        Filter("getIsoAlpha3", get_iso_alpha3, "country -> ISO 3166 alpha-3, e.g. 'NLD'"),
+        Filter("formatByDecimal", format_by_decimal, "amount -> '249.00' (2 decimals, half-up)"),
+        Filter("upper", lambda v: _text(v).upper(), "text -> UPPER CASE"),
+        Filter("lower", lambda v: _text(v).lower(), "text -> lower case"),
+        Filter("trim", lambda v: _text(v).strip(), "strip leading/trailing whitespace"),
+        Filter("digits", digits, "keep only the digits 0-9"),
+        Filter("removeSpaces", remove_spaces, "drop all whitespace, e.g. '1012 AB' -> '1012AB'"),
+    )
+}

@@ -1,0 +1,211 @@
+"""Sync runs, their row errors, and the archive of raw feed files.
+
+A run is recorded when it starts (status ``running``) and finished with its outcome
+and counts, so a crashed sync leaves a visible trace. The raw feed is archived
+zlib-compressed, once per distinct content (sha256) per refurbisher: a feed that does
+not change for a week costs one row, and every run links to it by ``archive_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from irp.errors import StoreError
+from irp.store.tables import feed_archive, row_errors, sync_runs
+
+RUN_STATUSES: Final = frozenset({"ok", "unchanged", "waiting", "refused", "failed", "busy"})
+SUCCESSFUL_STATUSES: Final = frozenset({"ok", "unchanged"})
+_FINISH_FIELDS: Final = frozenset(c.name for c in sync_runs.columns) - {
+    "id", "refurbisher", "started_at", "finished_at", "status", "forced",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoredRowError:
+    """One row error of a run, as the CSV download shows it."""
+
+    line: int
+    column: str
+    message: str
+    sku: str | None
+
+
+def start_run(
+    conn: sa.Connection,
+    refurbisher: str,
+    *,
+    now: datetime,
+    forced: bool = False,
+    config_hash: str | None = None,
+) -> int:
+    """Record a sync that starts now (status ``running``); its id."""
+    result = conn.execute(
+        sa.insert(sync_runs)
+        .values(
+            refurbisher=refurbisher,
+            started_at=now,
+            status="running",
+            forced=forced,
+            config_hash=config_hash,
+        )
+        .returning(sync_runs.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def finish_run(
+    conn: sa.Connection, run_id: int, status: str, *, now: datetime, **fields: Any
+) -> None:
+    """Close run ``run_id`` with ``status`` and any of its columns (counts, hashes, message...)."""
+    if status not in RUN_STATUSES:
+        raise StoreError(
+            f"sync run {run_id}: status {status!r} is not one of {sorted(RUN_STATUSES)}"
+        )
+    unknown = sorted(set(fields) - _FINISH_FIELDS)
+    if unknown:
+        raise StoreError(f"sync run {run_id}: unknown field(s) {', '.join(unknown)}")
+    result = conn.execute(
+        sa.update(sync_runs)
+        .where(sync_runs.c.id == run_id)
+        .values(status=status, finished_at=now, **fields)
+    )
+    if result.rowcount != 1:
+        raise StoreError(f"sync run {run_id} does not exist")
+
+
+def get_run(conn: sa.Connection, run_id: int) -> sa.RowMapping | None:
+    """Run ``run_id`` as a column -> value mapping, or None."""
+    return (
+        conn.execute(sa.select(sync_runs).where(sync_runs.c.id == run_id)).mappings().one_or_none()
+    )
+
+
+def last_successful_run(conn: sa.Connection, refurbisher: str) -> sa.RowMapping | None:
+    """The newest ``ok`` or ``unchanged`` run of ``refurbisher`` (its fingerprint, stat...)."""
+    query = (
+        sa.select(sync_runs)
+        .where(sync_runs.c.refurbisher == refurbisher, sync_runs.c.status.in_(SUCCESSFUL_STATUSES))
+        .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
+        .limit(1)
+    )
+    return conn.execute(query).mappings().one_or_none()
+
+
+def add_row_errors(conn: sa.Connection, run_id: int, errors: Iterable[Any]) -> int:
+    """Store a run's row errors in one batch; the number stored.
+
+    Each error has ``line``, ``column``, ``message`` and optionally ``sku`` (attributes,
+    like ``RowIssue``, or mapping keys).
+    """
+    rows = [
+        {
+            "run_id": run_id,
+            "line": _field(e, "line"),
+            "column": _field(e, "column"),
+            "message": _field(e, "message"),
+            "sku": _field(e, "sku", None),
+        }
+        for e in errors
+    ]
+    if rows:
+        conn.execute(sa.insert(row_errors), rows)
+    return len(rows)
+
+
+def list_row_errors(
+    conn: sa.Connection, refurbisher: str, run_id: int | None = None
+) -> list[StoredRowError]:
+    """The row errors of ``run_id`` (default: the newest run of ``refurbisher``), by line.
+
+    Raises ``StoreError`` when the run does not exist or belongs to another refurbisher.
+    """
+    if run_id is None:
+        run_id = conn.execute(
+            sa.select(sync_runs.c.id)
+            .where(sync_runs.c.refurbisher == refurbisher)
+            .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if run_id is None:
+            raise StoreError(
+                f"{refurbisher}: no sync has run yet; run `irp offers sync {refurbisher}`"
+            )
+    else:
+        owner = conn.execute(
+            sa.select(sync_runs.c.refurbisher).where(sync_runs.c.id == run_id)
+        ).scalar_one_or_none()
+        if owner != refurbisher:
+            raise StoreError(
+                f"{refurbisher}: there is no sync run {run_id}; see `irp offers list {refurbisher}`"
+            )
+    query = (
+        sa.select(row_errors.c.line, row_errors.c.column, row_errors.c.message, row_errors.c.sku)
+        .where(row_errors.c.run_id == run_id)
+        .order_by(row_errors.c.line, row_errors.c.id)
+    )
+    return [StoredRowError(*row) for row in conn.execute(query).tuples()]
+
+
+def archive_feed(
+    conn: sa.Connection, refurbisher: str, run_id: int | None, data: bytes, *, now: datetime
+) -> int:
+    """Archive a fetched feed file (compressed); its archive id.
+
+    The same content again only refreshes ``fetched_at`` (which drives retention) and
+    returns the existing id.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    existing = conn.execute(
+        sa.select(feed_archive.c.id).where(
+            feed_archive.c.refurbisher == refurbisher, feed_archive.c.sha256 == digest
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        conn.execute(
+            sa.update(feed_archive).where(feed_archive.c.id == existing).values(fetched_at=now)
+        )
+        return int(existing)
+    result = conn.execute(
+        sa.insert(feed_archive)
+        .values(
+            refurbisher=refurbisher,
+            run_id=run_id,
+            sha256=digest,
+            size=len(data),
+            fetched_at=now,
+            content=zlib.compress(data, 6),
+        )
+        .returning(feed_archive.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def read_archived_feed(conn: sa.Connection, archive_id: int) -> bytes | None:
+    """The original bytes of archived feed ``archive_id``, or None when purged."""
+    content = conn.execute(
+        sa.select(feed_archive.c.content).where(feed_archive.c.id == archive_id)
+    ).scalar_one_or_none()
+    return None if content is None else zlib.decompress(content)
+
+
+def purge_archive(conn: sa.Connection, refurbisher: str, older_than: datetime) -> int:
+    """Delete ``refurbisher``'s archived feeds last fetched before ``older_than``; how many."""
+    result = conn.execute(
+        sa.delete(feed_archive).where(
+            feed_archive.c.refurbisher == refurbisher, feed_archive.c.fetched_at < older_than
+        )
+    )
+    return int(result.rowcount)
+
+
+def _field(error: Any, name: str, *default: Any) -> Any:
+    if isinstance(error, Mapping):
+        return error.get(name, *default) if default else error[name]
+    return getattr(error, name, *default)

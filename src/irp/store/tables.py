@@ -1,0 +1,277 @@
+"""Every table IRP stores, in one ``MetaData`` (Core tables: the bulk paths need them).
+
+Conventions: money is ``Money`` (exact Decimal, see ``types.py``), times are
+``UtcDateTime`` (aware UTC), free-form documents are ``sa.JSON``. Identifiers that grow
+with traffic are 64-bit on PostgreSQL (``Id``; plain INTEGER rowid on SQLite).
+Every schema change is a new Alembic revision under ``migrations/versions/``; the test
+suite checks that the migrated schema and this module never drift apart.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from irp.store.types import Money, UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _created_updated() -> list[sa.Column[object]]:
+    return [
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+    ]
+
+
+irp_meta = sa.Table(
+    "irp_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+)
+"""Facts about the database itself: ``environment``, ``created_at``, ``schema_version``."""
+
+refurbishers = sa.Table(
+    "refurbishers",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("refurbisher_id", sa.Integer(), nullable=True),
+    # The orders circuit breaker: set when a 401/403/404... pauses all submissions.
+    sa.Column("submissions_paused_at", UtcDateTime(), nullable=True),
+    sa.Column("paused_reason", sa.Text(), nullable=True),
+    *_created_updated(),
+)
+
+offers = sa.Table(
+    "offers",
+    metadata,
+    _id(),
+    sa.Column("refurbisher", sa.String(64), sa.ForeignKey("refurbishers.key"), nullable=False),
+    sa.Column("sku", sa.String(200), nullable=False),
+    sa.Column("name", sa.Text(), nullable=True),
+    sa.Column("ean", sa.String(14), nullable=True),
+    sa.Column("stock_available", sa.Integer(), nullable=False),
+    sa.Column("price_purchase_amount", Money(), nullable=True),
+    sa.Column("price_consumer_amount", Money(), nullable=True),
+    sa.Column("price_selling_amount", Money(), nullable=True),
+    sa.Column("price_selling_amount_incl_vat", Money(), nullable=True),
+    sa.Column("listed", sa.Boolean(), nullable=False),
+    sa.Column("above_srp", sa.Boolean(), nullable=False),
+    sa.Column("price_breakdown", sa.JSON(), nullable=True),
+    sa.Column("extra", sa.JSON(), nullable=True),
+    # 64-bit hash (signed) of the feed-derived and priced values: the fast diff key.
+    sa.Column("row_hash", sa.BigInteger(), nullable=False),
+    # A jumped purchase price waiting for a second sync or an operator to confirm it.
+    sa.Column("held_purchase_amount", Money(), nullable=True),
+    sa.Column("hold_reason", sa.Text(), nullable=True),
+    # vanished | invalid_row | price_jump | stale
+    sa.Column("unlisted_reason", sa.String(32), nullable=True),
+    *_created_updated(),
+    sa.Column("vanished_at", UtcDateTime(), nullable=True),
+    sa.Column("last_run_id", sa.BigInteger(), nullable=True),
+    sa.UniqueConstraint("refurbisher", "sku"),
+    sa.Index(None, "refurbisher", "listed"),
+    sa.Index(None, "refurbisher", "updated_at"),
+)
+
+sync_runs = sa.Table(
+    "sync_runs",
+    metadata,
+    _id(),
+    sa.Column("refurbisher", sa.String(64), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    # running | ok | unchanged | waiting | refused | failed | busy
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message", sa.Text(), nullable=True),
+    sa.Column("forced", sa.Boolean(), nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=True),
+    sa.Column("fingerprint", sa.String(64), nullable=True),
+    sa.Column("remote_size", sa.BigInteger(), nullable=True),
+    sa.Column("remote_mtime", UtcDateTime(), nullable=True),
+    # Freshness: the newest feed version the supplier published.
+    sa.Column("published_at", UtcDateTime(), nullable=True),
+    sa.Column("encoding", sa.String(32), nullable=True),
+    sa.Column("rows", sa.Integer(), nullable=True),
+    sa.Column("valid", sa.Integer(), nullable=True),
+    sa.Column("invalid", sa.Integer(), nullable=True),
+    sa.Column("created", sa.Integer(), nullable=True),
+    sa.Column("updated", sa.Integer(), nullable=True),
+    sa.Column("unchanged", sa.Integer(), nullable=True),
+    sa.Column("unlisted", sa.Integer(), nullable=True),
+    sa.Column("held", sa.Integer(), nullable=True),
+    sa.Column("config_hash", sa.String(64), nullable=True),
+    sa.Column("archive_id", sa.BigInteger(), nullable=True),
+    sa.Index(None, "refurbisher", "started_at"),
+)
+
+row_errors = sa.Table(
+    "row_errors",
+    metadata,
+    _id(),
+    sa.Column("run_id", Id, sa.ForeignKey("sync_runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("line", sa.Integer(), nullable=False),
+    sa.Column("column", sa.String(200), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Column("sku", sa.String(200), nullable=True),
+    sa.Index(None, "run_id", "line"),
+)
+
+feed_archive = sa.Table(
+    "feed_archive",
+    metadata,
+    _id(),
+    sa.Column("refurbisher", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.BigInteger(), nullable=True),  # the run that first fetched it
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+    sa.Column("fetched_at", UtcDateTime(), nullable=False),  # last time this content came in
+    sa.Column("content", sa.LargeBinary(), nullable=False),  # zlib-compressed bytes
+    sa.UniqueConstraint("refurbisher", "sha256"),
+    sa.Index(None, "refurbisher", "fetched_at"),
+)
+
+locks = sa.Table(
+    "locks",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.String(100), primary_key=True),  # the marketplace's id
+    sa.Column("refurbisher", sa.String(64), sa.ForeignKey("refurbishers.key"), nullable=False),
+    sa.Column("order_number", sa.String(100), nullable=True),
+    # pending | submitting | submitted | shipped | failed | rejected | uncertain | cancelled
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("content", sa.JSON(), nullable=False),  # the normalised inbound order
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("external_reference", sa.String(200), nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("lookup_not_found_count", sa.Integer(), nullable=False),
+    sa.Column("lookup_next_at", UtcDateTime(), nullable=True),
+    sa.Column("resend_allowed", sa.Boolean(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),  # bumped by every compare-and-set
+    *_created_updated(),
+    sa.Column("submitted_at", UtcDateTime(), nullable=True),
+    sa.Column("shipped_at", UtcDateTime(), nullable=True),
+    sa.Column("carrier", sa.String(100), nullable=True),
+    sa.Column("tracking_code", sa.String(200), nullable=True),
+    sa.Column("tracking_url", sa.Text(), nullable=True),
+    sa.Index(None, "refurbisher", "status", "next_attempt_at"),
+    sa.Index(None, "updated_at"),
+    sa.Index(None, "refurbisher", "external_reference"),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    _id(),
+    sa.Column(
+        "order_id", sa.String(100), sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("line_no", sa.Integer(), nullable=False),
+    sa.Column("sku", sa.String(200), nullable=False),
+    sa.Column("ean", sa.String(14), nullable=True),
+    sa.Column("name", sa.Text(), nullable=True),
+    sa.Column("quantity", sa.Integer(), nullable=False),
+    sa.Column("unit_price_tax_excl", Money(), nullable=False),
+    sa.Column("price_purchase_amount", Money(), nullable=True),
+    sa.Column("price_selling_amount", Money(), nullable=True),
+    sa.UniqueConstraint("order_id", "line_no"),
+)
+
+order_attempts = sa.Table(
+    "order_attempts",
+    metadata,
+    _id(),
+    sa.Column(
+        "order_id", sa.String(100), sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("kind", sa.String(16), nullable=False),  # submit | lookup
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("duration_ms", sa.Integer(), nullable=True),
+    sa.Column("request_method", sa.String(10), nullable=True),
+    sa.Column("request_url", sa.Text(), nullable=True),
+    sa.Column("request_payload", sa.JSON(), nullable=True),  # secrets stripped by the caller
+    sa.Column("status_code", sa.Integer(), nullable=True),
+    sa.Column("response_body", sa.Text(), nullable=True),  # capped by the caller
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("outcome", sa.String(32), nullable=True),
+    sa.Column("config_hash", sa.String(64), nullable=True),
+    sa.Index(None, "order_id", "started_at"),
+)
+
+order_actions = sa.Table(
+    "order_actions",
+    metadata,
+    _id(),
+    sa.Column(
+        "order_id", sa.String(100), sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=True),
+    sa.Column("from_status", sa.String(16), nullable=True),
+    sa.Column("to_status", sa.String(16), nullable=True),
+    sa.Column("detail", sa.JSON(), nullable=True),
+    sa.Index(None, "order_id", "at"),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    _id(),
+    sa.Column("refurbisher", sa.String(64), nullable=False),
+    sa.Column("check", sa.String(64), nullable=False),
+    sa.Column("opened_at", UtcDateTime(), nullable=False),
+    sa.Column("resolved_at", UtcDateTime(), nullable=True),
+    sa.Column("detail", sa.Text(), nullable=True),
+    # At most one open alert per (refurbisher, check): a partial unique index on both
+    # backends (the database already belongs to exactly one environment).
+    sa.Index(
+        "uq_alerts_open",
+        "refurbisher",
+        "check",
+        unique=True,
+        sqlite_where=sa.text("resolved_at IS NULL"),
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    ),
+)
+
+shipment_events = sa.Table(
+    "shipment_events",
+    metadata,
+    _id(),
+    sa.Column("refurbisher", sa.String(64), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    sa.Column("dedup_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("order_id", sa.String(100), nullable=True),
+    sa.Column("matched_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "refurbisher", "matched_at"),
+)

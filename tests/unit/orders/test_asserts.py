@@ -1,0 +1,271 @@
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from irp.errors import ConfigErrors
+from irp.orders.asserts import compile_asserts, extract_fields, validate_fields
+
+
+def check(rules: str, body: object, *, key: str = "v", status: int = 201) -> list[str]:
+    return compile_asserts({key: rules}, path="flexit.order.response_object.asserts").check(
+        status, body
+    )
+
+
+def config_messages(asserts: dict[str, str]) -> list[str]:
+    with pytest.raises(ConfigErrors) as caught:
+        compile_asserts(asserts, path="flexit.order.response_object.asserts")
+    return [str(error) for error in caught.value.errors]
+
+
+def test_flexit_asserts_pass_on_a_good_answer_and_name_every_failure() -> None:
+    rules = compile_asserts(
+        {"status": "in:201", "OrderNumber": "present|filled"}, path="flexit.order.asserts"
+    )
+
+    assert rules.check(201, {"OrderNumber": "SO-778899"}) == []
+    assert rules.check(200, {"OrderNumber": ""}) == [
+        "status: 200 is not in [201]",
+        'OrderNumber: filled but blank ("")',
+    ]
+    assert rules.check(201, {}) == ["OrderNumber: present but missing"]
+    assert rules.check(201, None) == ["OrderNumber: present but missing"]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"v": None}, []),
+        ({"v": ""}, []),
+        ({}, ["v: present but missing"]),
+        ([], ["v: present but missing"]),
+    ],
+)
+def test_present_means_the_key_exists(body: object, expected: list[str]) -> None:
+    assert check("present", body) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, []),
+        ("0", []),
+        (False, []),
+        ("x", []),
+        ([0], []),
+        (None, ["v: required but null"]),
+        ("", ['v: required but blank ("")']),
+        ("  \t", ['v: required but blank ("  \\t")']),
+        ([], ["v: required but empty ([])"]),
+        ({}, ["v: required but empty ({})"]),
+    ],
+)
+def test_required_refuses_null_blank_and_empty(value: object, expected: list[str]) -> None:
+    assert check("required", {"v": value}) == expected
+
+
+def test_required_on_missing_key() -> None:
+    assert check("required", {}) == ["v: required but missing"]
+
+
+def test_filled_is_required_only_when_present() -> None:
+    assert check("filled", {}) == []
+    assert check("filled", {"v": None}) == ["v: filled but null"]
+    assert check("filled", {"v": 0}) == []
+
+
+def test_nullable_skips_other_rules_for_null_only() -> None:
+    assert check("nullable|integer", {"v": None}) == []
+    assert check("nullable|integer", {"v": "x"}) == ['v: "x" is not an integer']
+    assert check("nullable|required", {"v": None}) == ["v: required but null"]
+    assert check("integer", {"v": None}) == ["v: integer but null"]
+
+
+def test_unlike_laravel_non_implicit_rules_fail_on_missing_or_blank() -> None:
+    assert check("in:a", {}) == ["v: in:a but missing"]
+    assert check("string", {"v": "   "}) == ['v: string but blank ("   ")']
+    assert check("nullable|max:3", {}) == ["v: max:3 but missing"]
+
+
+def test_sometimes_allows_a_missing_key_but_checks_a_present_one() -> None:
+    assert check("sometimes|in:a", {}) == []
+    assert check("sometimes|in:a", {"v": "b"}) == ['v: "b" is not in [a]']
+
+
+@pytest.mark.parametrize(
+    ("value", "rules", "expected"),
+    [
+        (201, "in:200,201", []),
+        ("201", "in:201", []),
+        (201.0, "in:201", ["v: 201.0 is not in [201]"]),
+        ("201.0", "in:201", ['v: "201.0" is not in [201]']),
+        (True, "in:true", []),
+        (True, "in:1", ["v: true is not in [1]"]),
+        (Decimal("1.50"), "in:1.50", []),
+        ("a,b", 'in:"a,b",c', []),
+        (["a", "c"], "array|in:a,c", []),
+        (["a", "x"], "array|in:a,c", ['v: "x" in ["a","x"] is not in [a, c]']),
+        (["a"], "in:a", ["v: [\"a\"] is an array; in: takes a single value (add 'array')"]),
+        (500, "not_in:500,502", ["v: 500 is in not_in [500, 502]"]),
+        (201, "not_in:500,502", []),
+    ],
+)
+def test_in_and_not_in_compare_as_json_strings(
+    value: object, rules: str, expected: list[str]
+) -> None:
+    assert check(rules, {"v": value}) == expected
+
+
+def test_status_key_is_the_http_status() -> None:
+    assert check("in:201", {"status": 201}, key="status", status=500) == [
+        "status: 500 is not in [201]"
+    ]
+    assert check("in:ok", {"status": "ok"}, key="body.status", status=500) == []
+
+
+_scalar = st.one_of(
+    st.integers(),
+    st.booleans(),
+    st.text(max_size=5),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+
+
+@given(_scalar)
+def test_in_accepts_exactly_the_json_spelling(value: object) -> None:
+    spelled = value if isinstance(value, str) else json.dumps(value)
+    if spelled.strip(" \t\n\r\0\x0b") == "" or any(c in spelled for c in ',"|\r\n'):
+        return  # blank values fail by design; ',' '"' need CSV quoting; '|' splits rules
+    assert check(f"in:{spelled}", {"v": value}) == []
+    assert check(f"in:{spelled}x", {"v": value}) != []
+
+
+@pytest.mark.parametrize(
+    ("rule", "good", "bad"),
+    [
+        ("numeric", [1, 1.5, "12", " 1e3 ", "-.5", Decimal("2")], [True, "12,5", "abc", [1]]),
+        ("integer", [1, "12", "-3", Decimal("4")], [True, 1.0, "1.0", "1e3", Decimal("4.0")]),
+        ("string", ["a", "0"], [1, True, ["a"]]),
+        ("boolean", [True, False, 0, 1, "0", "1"], ["true", 2, 1.0, "yes"]),
+        ("array", [[1], {"a": 1}, []], ["a", 1]),
+    ],
+)
+def test_type_rules(rule: str, good: list[object], bad: list[object]) -> None:
+    for value in good:
+        assert check(rule, {"v": value}) == [], value
+    for value in bad:
+        assert len(check(rule, {"v": value})) == 1, value
+
+
+@pytest.mark.parametrize(
+    ("rules", "value", "expected"),
+    [
+        ("min:3", 2, ["v: 2 is less than min:3"]),
+        ("min:3", 3, []),
+        ("max:3", 3.5, ["v: 3.5 is more than max:3"]),
+        ("min:3", "ab", ['v: "ab" has 2 characters, less than min:3']),
+        ("max:2", "123", ['v: "123" has 3 characters, more than max:2']),
+        ("numeric|max:200", "123", []),
+        ("numeric|max:100", "123", ['v: "123" is more than max:100']),
+        ("min:2", [1], ["v: [1] has 1 items, less than min:2"]),
+        ("max:1", {"a": 1, "b": 2}, ['v: {"a":1,"b":2} has 2 items, more than max:1']),
+        ("min:1", True, ["v: true cannot be measured for min:1"]),
+        ("min:0.5", Decimal("0.4"), ["v: 0.4 is less than min:0.5"]),
+    ],
+)
+def test_min_max(rules: str, value: object, expected: list[str]) -> None:
+    assert check(rules, {"v": value}) == expected
+
+
+def test_regex_is_laravel_delimited_and_may_contain_bars() -> None:
+    assert check("string|regex:/^(SO|PO)-[0-9]+$/", {"v": "SO-12"}) == []
+    assert check("string|regex:/^(SO|PO)-[0-9]+$/", {"v": "XX-12"}) == [
+        'v: "XX-12" does not match regex:/^(SO|PO)-[0-9]+$/'
+    ]
+    assert check("regex:/^so-/i", {"v": "SO-1"}) == []
+    assert check("regex:#^[0-9]+$#", {"v": 123}) == []
+    assert check("not_regex:/error/i", {"v": "ERROR: x"}) == [
+        'v: "ERROR: x" matches not_regex:/error/i'
+    ]
+    assert check("regex:/x/", {"v": ["x"]}) == ['v: ["x"] is not text, so regex cannot match it']
+
+
+def test_body_paths_reach_nested_dotted_and_indexed_keys() -> None:
+    body = {"data": {"order.id": "A1", "lines": [{"sku": "S"}]}, "status": "ok"}
+    rules = compile_asserts(
+        {
+            "data.order\\.id": "in:A1",
+            "data.lines.0.sku": "in:S",
+            "body.status": "in:ok",
+            "body": "array",
+            "data.lines.1.sku": "present",
+        },
+        path="p",
+    )
+    assert rules.check(201, body) == ["data.lines.1.sku: present but missing"]
+
+
+def test_only_the_first_failure_per_key_is_reported() -> None:
+    assert check("required|string|min:3", {}) == ["v: required but missing"]
+
+
+def test_bad_asserts_are_config_errors_with_their_key_path() -> None:
+    messages = config_messages(
+        {
+            "a": "foo",
+            "b": "in:",
+            "c": "min:x",
+            "d": "regex:abc",
+            "e": "present:1",
+            "f": "present||filled",
+            "g": "regex:/(/",
+            "h..i": "present",
+            "j": "",
+            "k": "regex:/a/q",
+        }
+    )
+    p = "flexit.order.response_object.asserts"
+    assert messages == [
+        f"{p}.a: 'foo': unknown rule 'foo'; known rules: present, filled, required, "
+        "nullable, sometimes, numeric, integer, string, boolean, array, in, not_in, min, max, "
+        "regex, not_regex",
+        f"{p}.b: 'in:': rule 'in' needs an argument, e.g. 'in:201'",
+        f"{p}.c: 'min:x': rule 'min' needs a number, got 'x'",
+        f"{p}.d: 'regex:abc': the pattern must be delimited as in Laravel (/^[0-9]+$/), not 'abc'",
+        f"{p}.e: 'present:1': rule 'present' takes no argument, got 'present:1'",
+        f"{p}.f: 'present||filled' has an empty rule between '|'",
+        f"{p}.g: 'regex:/(/': the pattern '/(/' is not a valid regular expression: "
+        "missing ), unterminated subpattern at position 0",
+        f"{p}.h..i: bad path 'h..i': the path has an empty part (two dots in a row, or a "
+        "dot at an end)",
+        f"{p}.j: expected rules joined by '|', e.g. 'present|filled'",
+        f"{p}.k: 'regex:/a/q': unsupported pattern flag 'q' (use i, m, s, x or u)",
+    ]
+    assert config_messages({"a": 'in:"x'}) == [
+        f"{p}.a: 'in:\"x': rule 'in': the list is not a valid CSV line: unexpected end of data"
+    ]
+
+
+def test_extract_fields_copies_present_paths_only() -> None:
+    body = {"OrderNumber": "SO-1", "meta": {"note": None}}
+    fields = {"externalOrderReference": "OrderNumber", "note": "meta.note", "gone": "nope.x"}
+
+    assert extract_fields(fields, body) == {"externalOrderReference": "SO-1", "note": None}
+    assert extract_fields(fields, None) == {}
+    assert extract_fields({"bad": "a..b"}, body) == {}
+
+
+def test_validate_fields_reports_bad_paths() -> None:
+    validate_fields({"externalOrderReference": "OrderNumber"}, path="f.fields")
+    with pytest.raises(ConfigErrors) as caught:
+        validate_fields({"x": "a..b", "y": ""}, path="f.fields")
+    assert [str(e) for e in caught.value.errors] == [
+        "f.fields.x: bad path 'a..b': the path has an empty part (two dots in a row, or a dot "
+        "at an end)",
+        "f.fields.y: expected a body path, e.g. 'OrderNumber'",
+    ]
