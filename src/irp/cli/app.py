@@ -52,6 +52,7 @@ def main_options(
         format="%(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = Runtime.from_options(config, env, db)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main() -> None:

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from irp.cli import orders_submit_cmd
 from irp.cli.common import (
@@ -96,7 +98,7 @@ def add_command(
         out = _stdout()
         for result in results:
             colour = "red" if result.result == "refused" else "green"
-            out.print(f"[{colour}]{result.result:<9}[/{colour}] {result.message}")
+            out.print(f"[{colour}]{result.result:<9}[/{colour}] {escape(result.message)}")
     if any(result.result == "refused" for result in results):
         raise typer.Exit(EXIT_FAILED)
 
@@ -133,9 +135,9 @@ def preview_command(
         out = _stdout()
         for preview in previews:
             if preview.payload is None:
-                out.print(f"[red]refused[/red] {preview.message}")
+                out.print(f"[red]refused[/red] {escape(preview.message)}")
                 continue
-            out.print(f"# {preview.message}")
+            out.print(f"# {preview.message}", markup=False)
             sys.stdout.write(pretty_json(preview.payload) + "\n")
     if not all(preview.ok for preview in previews):
         raise typer.Exit(EXIT_FAILED)
@@ -167,7 +169,8 @@ def list_command(
         "updated",
     )
     for row in rows:
-        table.add_row(
+        _add_row(
+            table,
             row.id,
             row.refurbisher,
             row.status,
@@ -195,13 +198,15 @@ def show_command(
     out = _stdout()
     reference = order["external_reference"] or "-"
     out.print(
-        f"[bold]{order['id']}[/bold]  {order['refurbisher']}  status [bold]{order['status']}"
-        f"[/bold]  reference {reference}  order number {order['order_number']}"
+        f"[bold]{escape(order['id'])}[/bold]  {escape(order['refurbisher'])}  status "
+        f"[bold]{order['status']}[/bold]  reference {escape(reference)}  "
+        f"order number {escape(order['order_number'] or '-')}"
     )
-    out.print(explain_status(order))
+    out.print(explain_status(order), markup=False)
     lines = Table("#", "sku", "ean", "name", "qty", "unit price", "purchase", "selling")
     for line in order["lines"]:
-        lines.add_row(
+        _add_row(
+            lines,
             str(line["line_no"]),
             line["sku"],
             line["ean"] or "",
@@ -215,7 +220,8 @@ def show_command(
     if order["attempts"]:
         attempts = Table("at", "kind", "status", "ms", "outcome", "error", title="attempts")
         for attempt in order["attempts"]:
-            attempts.add_row(
+            _add_row(
+                attempts,
                 _time(attempt["at"]),
                 attempt["kind"],
                 str(attempt["status_code"] or ""),
@@ -230,7 +236,8 @@ def show_command(
     if order["actions"]:
         actions = Table("at", "action", "actor", "from", "to", "reason", title="actions")
         for action in order["actions"]:
-            actions.add_row(
+            _add_row(
+                actions,
                 _time(action["at"]),
                 action["action"],
                 action["actor"],
@@ -305,6 +312,11 @@ def _report_action(result: ActionResult, json_output: bool) -> None:
         )
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _add_row(table: Table, *cells: str) -> None:
+    """Cells are data, not markup: an error text like "[401]" must print as it is."""
+    table.add_row(*(Text(cell) for cell in cells))
 
 
 def _time(value: Any) -> str:

@@ -54,3 +54,9 @@ class Runtime:
             url = self.db_url or default_database_url(self.config_path, self.env)
             self._database = open_database(url, self.env)
         return self._database  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Close the database if this invocation opened it (called when the command ends)."""
+        if self._database is not None:
+            self._database.close()
+            self._database = None

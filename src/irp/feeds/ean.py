@@ -13,25 +13,34 @@ import polars as pl
 __all__ = ["ean_problem", "is_valid_ean"]
 
 _WIDTH = 14
+_SHAPE = r"^(?:[0-9]{8}|[0-9]{12,14})$"
 
 
-def is_valid_ean(value: pl.Expr) -> pl.Expr:
-    """True when ``value`` is a valid GTIN-8/12/13/14; null stays null."""
-    shape = value.str.contains(r"^(?:[0-9]{8}|[0-9]{12,14})$")
-    number = pl.when(shape).then(value.cast(pl.Int64, strict=False))  # 14 digits fit
+def _shape(value: pl.Expr) -> pl.Expr:
+    return value.str.contains(_SHAPE)
+
+
+def _checksum_ok(value: pl.Expr) -> pl.Expr:
+    number = value.cast(pl.Int64, strict=False)  # 14 digits fit; only used after _shape
     total = pl.lit(0, pl.Int64)
     for position in range(_WIDTH):  # from the right: check digit x1, then 3,1,3,...
         digit = (number // 10**position) % 10
         total = total + digit * (1 if position % 2 == 0 else 3)
-    return shape & (total % 10 == 0)
+    return total % 10 == 0
+
+
+def is_valid_ean(value: pl.Expr) -> pl.Expr:
+    """True when ``value`` is a valid GTIN-8/12/13/14; null stays null."""
+    return _shape(value) & _checksum_ok(value)
 
 
 def ean_problem(value: pl.Expr) -> pl.Expr:
     """Null for a valid or empty EAN, else why it is refused (for a RowIssue)."""
     return (
-        pl.when(value.is_null() | is_valid_ean(value))
+        pl.when(value.is_null())
         .then(pl.lit(None, pl.String))
-        .when(~value.str.contains(r"^(?:[0-9]{8}|[0-9]{12,14})$"))
+        .when(~_shape(value))
         .then(pl.lit("invalid EAN/GTIN (must be 8, 12, 13 or 14 digits)"))
-        .otherwise(pl.lit("invalid EAN/GTIN (wrong check digit)"))
+        .when(~_checksum_ok(value))
+        .then(pl.lit("invalid EAN/GTIN (wrong check digit)"))
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 import polars as pl
@@ -147,20 +148,14 @@ def parse_count(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return count, problem
 
 
-def cents_text(cents: pl.Expr) -> pl.Expr:
-    """Integer cents as a plain decimal string: ``24900`` -> ``"249.00"``, ``-5`` -> ``"-0.05"``."""
-    size = cents.abs()
-    return pl.concat_str(
-        pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit("")),
-        (size // 100).cast(pl.String),
-        pl.lit("."),
-        (size % 100).cast(pl.String).str.zfill(2),
-    )
-
-
 def cents_to_decimal(cents: pl.Expr) -> pl.Expr:
-    """Integer cents as an exact ``pl.Decimal(18, 2)``."""
-    return cents_text(cents).cast(MONEY_DTYPE)
+    """Integer cents as an exact ``pl.Decimal(18, 2)`` (decimal arithmetic, no float)."""
+    return (cents.cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.01"))).cast(MONEY_DTYPE)
+
+
+def cents_text(cents: pl.Expr) -> pl.Expr:
+    """Integer cents as a plain decimal string: ``24900`` -> ``"249.00"``."""
+    return cents_to_decimal(cents).cast(pl.String)
 
 
 MONEY_DTYPE = pl.Decimal(18, MONEY_SCALE)

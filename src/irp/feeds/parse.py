@@ -359,20 +359,22 @@ def _validate(
     ]
     valid = checked.filter(
         pl.col("_p_sku").is_null() & pl.col("_p_stock").is_null() & pl.col("_p_purchase").is_null()
-    ).with_columns(
-        pl.col(_LINE).first().over("sku").alias("_first_line"),
-        pl.col("sku").is_first_distinct().alias("_first"),
-    )
-    found.append(
-        valid.filter(~pl.col("_first")).select(
-            pl.col(_LINE),
-            pl.lit(len(checks)).alias("_order"),
-            pl.lit(label["sku"]).alias("column"),
-            pl.format("duplicate sku {}, first seen on line {}", "sku", "_first_line").alias(
-                "message"
-            ),
+    ).with_columns(pl.col("sku").is_first_distinct().alias("_first"))
+    later = valid.filter(~pl.col("_first"))
+    if later.height:  # rare: only then find where each duplicated sku was first seen
+        first_seen = valid.filter(pl.col("_first") & pl.col("sku").is_in(later["sku"].implode()))
+        found.append(
+            later.join(
+                first_seen.select("sku", pl.col(_LINE).alias("_first_line")), on="sku"
+            ).select(
+                pl.col(_LINE),
+                pl.lit(len(checks)).alias("_order"),
+                pl.lit(label["sku"]).alias("column"),
+                pl.format("duplicate sku {}, first seen on line {}", "sku", "_first_line").alias(
+                    "message"
+                ),
+            )
         )
-    )
     offers = valid.filter(pl.col("_first")).select(
         pl.col(_LINE),
         pl.col("sku"),

@@ -198,7 +198,7 @@ def _money_text(amount: Decimal) -> str:
 
 
 def _to_cents(value: pl.Expr) -> pl.Expr:
-    # Decimal(18, 2) -> exact cents via its text ("249.00" -> 24900).
+    # Decimal(18, 2) x 100 is integral, so the cast to an integer is exact.
     return (
         value.cast(MONEY_DTYPE).cast(pl.String).str.replace(".", "", literal=True).cast(pl.Int128)
     )

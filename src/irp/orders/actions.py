@@ -166,7 +166,12 @@ def _resolve_external_ref(
         return _Plan(
             S.SUBMITTED,
             f"{order_id}: uncertain -> submitted with reference {reference}",
-            {"external_reference": reference, "submitted_at": now, "next_attempt_at": None},
+            {
+                "external_reference": reference,
+                "submitted_at": now,
+                "next_attempt_at": None,
+                "lookup_next_at": None,
+            },
             {"external_reference": reference},
         )
 
@@ -214,7 +219,7 @@ def _resolve_cancel(db: Database, order_id: str, actor: str, reason: str | None)
         return _Plan(
             S.CANCELLED,
             f"{order_id}: {status} -> cancelled; {LOCAL_CANCEL_NOTE}",
-            {"next_attempt_at": None},
+            {"next_attempt_at": None, "lookup_next_at": None},
         )
 
     return _act(db, order_id, RESOLVE_CANCEL, actor, reason, plan)

@@ -26,6 +26,7 @@ def flexit_config(
     api: FlexitOrderApi,
     *,
     lookup: bool = True,
+    lookup_changes: dict[str, Any] | None = None,
     **order: Any,
 ) -> Config:
     """examples/flexit.json aimed at ``api`` (order overrides merged into ``order``)."""
@@ -40,13 +41,11 @@ def flexit_config(
     if lookup:
         section["lookup"]["endpoint"] = api.lookup_endpoint
         section["lookup"]["delay_seconds"] = 0
+        section["lookup"].update(lookup_changes or {})
     else:
         section.pop("lookup")
     for key, value in order.items():
-        if key == "lookup" and isinstance(value, dict):
-            section["lookup"].update(value)
-        else:
-            section[key] = copy.deepcopy(value)
+        section[key] = copy.deepcopy(value)
     path = tmp_path / "irp.json"
     path.write_text(json.dumps(document))
     return load_config(path, "acceptance")

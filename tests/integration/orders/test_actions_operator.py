@@ -66,14 +66,11 @@ def test_retry_of_failed_order_makes_it_due_now_resets_attempts_and_records_it(
     ]
 
 
-def test_retry_of_pending_order_keeps_attempts(db: Database) -> None:
+def test_retry_of_pending_keeps_attempts_and_of_rejected_warns(db: Database) -> None:
     set_order(db, "5001", attempts=3, next_attempt_at=datetime.now(UTC) + timedelta(hours=1))
     result = retry_order(db, "5001", actor="bob", reason=None)
     assert (result.ok, result.message) == (True, "5001: pending -> pending, due now")
     assert order_row(db, "5001")["attempts"] == 3
-
-
-def test_retry_of_rejected_order_warns_it_may_be_refused_again(db: Database) -> None:
     set_order(db, "5001", status="rejected", attempts=1)
     result = retry_order(db, "5001", actor="bob", reason="template fixed")
     assert result.message == (
@@ -174,16 +171,15 @@ def test_cancel_says_it_is_local_only(db: Database) -> None:
     )
 
 
-def test_resolve_external_ref_of_a_submitted_order_is_refused(db: Database) -> None:
+def test_resolve_of_a_submitted_order_and_actions_on_unknown_orders_are_refused(
+    db: Database,
+) -> None:
     set_order(db, "5001", status="submitted", external_reference="SO-1")
     result = resolve_order(db, "5001", external_ref="SO-2", actor="x", reason=None)
     assert result.message == (
         "5001 is submitted, not uncertain; resolve acts on uncertain orders (reference SO-1)"
     )
     assert order_row(db, "5001")["external_reference"] == "SO-1"
-
-
-def test_action_on_unknown_order_is_refused(db: Database) -> None:
     result = retry_order(db, "9999", actor="x", reason=None)
     assert result == ActionResult("9999", "retry", None, None, False, "order 9999 not found")
 

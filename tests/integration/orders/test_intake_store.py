@@ -179,18 +179,10 @@ def test_losing_the_insert_race_reports_what_the_winner_stored(
     assert calls["n"] == 2
 
 
-def test_currency_other_than_the_refurbishers_is_refused(db: Database, config: Config) -> None:
-    result = accept_order(db, config, spec_order(currency="USD"))
-    assert result == IntakeResult(
-        "5001",
-        "refused",
-        "5001: currency USD does not match flexit's currency EUR (settings.currency)",
-    )
-
-
-def test_refurbisher_not_in_config_or_without_order_section_is_refused(
+def test_unknown_refurbisher_no_order_section_or_other_currency_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database: Database
 ) -> None:
+    store_offers(database)
     config = flexit_config(
         tmp_path, monkeypatch, feedonly={"name": "feedonly", "refurbisher_id": 3}
     )
@@ -201,3 +193,10 @@ def test_refurbisher_not_in_config_or_without_order_section_is_refused(
         "5001: refurbisher 'feedonly' has no order section in the config (acceptance), so "
         "its orders cannot be sent; add feedonly.order first"
     )
+    result = accept_order(database, config, spec_order(currency="USD"))
+    assert result == IntakeResult(
+        "5001",
+        "refused",
+        "5001: currency USD does not match flexit's currency EUR (settings.currency)",
+    )
+    assert _count(database) == 0

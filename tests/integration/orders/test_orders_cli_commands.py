@@ -68,7 +68,15 @@ def test_add_list_with_one_bad_order_accepts_the_others_and_exits_1(cli: Cli) ->
     assert again.stdout == "unchanged 5001: already accepted, unchanged\n"
 
 
-def test_add_of_a_file_that_is_not_json_exits_2_naming_file_and_line(cli: Cli) -> None:
+@pytest.fixture
+def cli_without_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """For usage errors, which exit before any database is opened."""
+    config = write_config(tmp_path, monkeypatch)
+    return Cli(config, f"sqlite:///{tmp_path / 'never-opened.db'}", tmp_path)
+
+
+def test_add_of_a_file_that_is_not_json_exits_2_naming_file_and_line(cli_without_db: Cli) -> None:
+    cli = cli_without_db
     path = cli.folder / "broken.json"
     path.write_text('{"id": "5001",\n "refurbisher": }')
     result = cli("orders", "add", str(path))
@@ -157,7 +165,8 @@ def test_show_explains_an_uncertain_order_and_the_resolve_records_the_os_user(cl
     }
 
 
-def test_resolve_needs_exactly_one_choice(cli: Cli) -> None:
+def test_resolve_needs_exactly_one_choice(cli_without_db: Cli) -> None:
+    cli = cli_without_db
     none = cli("orders", "resolve", "5001")
     assert none.exit_code == 2
     assert "give exactly one of --external-ref REF, --resend, --cancel" in none.stderr
@@ -166,3 +175,62 @@ def test_resolve_needs_exactly_one_choice(cli: Cli) -> None:
     lonely = cli("orders", "resolve", "5001", "--cancel", "--confirm-absent")
     assert lonely.exit_code == 2
     assert "--confirm-absent goes with --resend" in lonely.stderr
+    assert not (cli.folder / "never-opened.db").exists()
+
+
+def test_text_list_and_show_of_a_failed_order_with_an_attempt(cli: Cli) -> None:
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from irp.store.tables import order_attempts
+
+    cli("orders", "add", cli.orders_file(spec_order()))
+    db = open_database(cli.db_url, "acceptance")
+    error = "[401] authentication refused: check flexit.order.auth"
+    set_order(db, "5001", status="failed", attempts=1, last_error=error)
+    with db.begin() as conn:
+        conn.execute(
+            sa.insert(order_attempts).values(
+                order_id="5001",
+                kind="submit",
+                started_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+                duration_ms=120,
+                status_code=401,
+                response_body='{"error": "unauthorized"}',
+                error=error,
+                outcome="failed",
+                request_payload={"externalDocumentNumber": "5001"},
+            )
+        )
+    db.close()
+    listing = cli("orders", "list")
+    assert listing.exit_code == 0, listing.output
+    row = next(line for line in listing.stdout.splitlines() if "5001" in line)
+    assert "flexit" in row and "failed" in row and "[401] authentication refused" in row
+    shown = cli("orders", "show", "5001")
+    assert shown.exit_code == 0, shown.output
+    assert (
+        f"Never accepted by the refurbisher: {error}. The refurbisher did not act on it. "
+        "Fix the cause (credentials, endpoint, the refurbisher's outage), then: irp orders "
+        "retry 5001 (or irp orders resolve 5001 --cancel)"
+    ) in shown.stdout
+    assert "2026-01-02T03:04:05+00:00" in shown.stdout
+    assert 'last response body: {"error": "unauthorized"}' in shown.stdout
+    [attempt] = json.loads(cli("orders", "show", "5001", "--json").stdout)["attempts"]
+    assert attempt == {
+        "at": "2026-01-02T03:04:05+00:00",
+        "kind": "submit",
+        "request_method": None,
+        "request_url": None,
+        "status_code": 401,
+        "duration_ms": 120,
+        "outcome": "failed",
+        "error": error,
+        "response_body": '{"error": "unauthorized"}',
+        "request_payload": {"externalDocumentNumber": "5001"},
+        "config_hash": None,
+    }
+    retried = cli("orders", "retry", "5001", "--reason", "rotated secret")
+    assert retried.exit_code == 0, retried.output
+    assert retried.stdout == "5001: failed -> pending, due now (attempts reset to 0)\n"

@@ -1,0 +1,259 @@
+"""Every fault of the FlexIT simulator, through real sockets and a real database.
+
+For each fault: the final state, how many orders the simulator created for the id
+(never two), and what the operator sees (last_error and the attempt rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from irp.cli.orders_submit_cmd import submit_pass
+from irp.config import Config
+from irp.orders.submit import submit_due
+from irp.sandbox.order_api import FlexitOrderApi
+from irp.store.db import Database
+from tests.integration.orders.submit_support import (
+    add_order,
+    attempt_rows,
+    flexit_config,
+    order_row,
+)
+
+FAST = {"read_timeout": 0.5, "connect_timeout": 2}
+
+
+@dataclass(frozen=True)
+class Case:
+    fault: str
+    params: dict[str, Any] = field(default_factory=dict)
+    created: bool = False  # does the simulator create the order on this fault?
+
+
+def posts(api: FlexitOrderApi) -> int:
+    return sum(1 for r in api.requests if r.method == "POST" and r.path == "/order/api/order")
+
+
+# -- without a lookup: the first answer decides --------------------------------------
+
+UNCERTAIN_WITHOUT_LOOKUP = [
+    (Case("500"), 500, "HTTP 500: the refurbisher may have the order"),
+    (Case("409"), 409, "HTTP 409: the refurbisher may have the order"),
+    (Case("reset_before_create"), None, "the connection was lost while waiting for the answer"),
+    (Case("reset_after_create", created=True), None, "the connection was lost while waiting"),
+    (
+        Case("timeout_after_create", {"seconds": 2}, created=True),
+        None,
+        "no answer within the read timeout after the order was sent",
+    ),
+    (
+        Case("201_without_order_number", created=True),
+        201,
+        "HTTP 201, but the answer fails the response asserts (OrderNumber",
+    ),
+    (
+        Case("200_instead_of_201", created=True),
+        200,
+        "HTTP 200, but the answer fails the response asserts (status: 200",
+    ),
+    (Case("non_json", created=True), 201, "HTTP 201, but the answer fails the response asserts"),
+]
+
+
+# The state rules are the same on both backends (the lookup matrix below runs on both).
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("case", "status_code", "reason"),
+    UNCERTAIN_WITHOUT_LOOKUP,
+    ids=[c[0].fault for c in UNCERTAIN_WITHOUT_LOOKUP],
+)
+def test_maybe_acted_on_without_lookup_waits_for_an_operator(
+    database: Database,
+    order_api: FlexitOrderApi,
+    tmp_path: Path,
+    case: Case,
+    status_code: int | None,
+    reason: str,
+) -> None:
+    config = flexit_config(tmp_path, order_api, lookup=False, **FAST)
+    add_order(database, "5001")
+    order_api.inject(case.fault, **case.params)
+
+    first = submit_due(database, config)
+    again = submit_due(database, config)  # nothing is due: never resent blindly
+
+    row = order_row(database, "5001")
+    assert [r.status for r in first] == ["uncertain"] and again == []
+    assert row["status"] == "uncertain"
+    assert order_api.created_count("5001") == (1 if case.created else 0)
+    assert posts(order_api) == 1
+    assert row["last_error"].startswith(reason)
+    assert row["last_error"].endswith(
+        "check with flexit, then `irp orders resolve 5001` with --external-ref REF, "
+        "--resend --confirm-absent, or --cancel"
+    )
+    (attempt,) = attempt_rows(database, "5001")
+    assert (attempt["kind"], attempt["outcome"], attempt["status_code"]) == (
+        "submit",
+        "uncertain",
+        status_code,
+    )
+    assert attempt["request_payload"]["externalDocumentNumber"] == "5001"
+    assert row["lease_owner"] is None and row["lease_until"] is None
+
+
+# -- with the lookup (examples/flexit.json): every maybe ends submitted, exactly once --
+
+
+def drive(database: Database, config: Config, order_id: str, passes: int = 6) -> dict[str, Any]:
+    """Run `irp orders submit` passes until the order settles (no operator step)."""
+    for _ in range(passes):
+        submit_pass(database, config, None)
+        row = order_row(database, order_id)
+        if row["status"] in ("submitted", "failed", "rejected"):
+            return row
+    return order_row(database, order_id)
+
+
+MAYBE = [case for case, _, _ in UNCERTAIN_WITHOUT_LOOKUP]
+
+
+@pytest.mark.parametrize("case", MAYBE, ids=[c.fault for c in MAYBE])
+def test_maybe_acted_on_with_lookup_ends_submitted_exactly_once(
+    database: Database, order_api: FlexitOrderApi, tmp_path: Path, case: Case
+) -> None:
+    config = flexit_config(tmp_path, order_api, **FAST)
+    add_order(database, "5001")
+    order_api.inject(case.fault, **case.params)
+
+    row = drive(database, config, "5001")
+
+    assert row["status"] == "submitted"
+    assert order_api.created_count("5001") == 1
+    assert row["external_reference"] == order_api.orders[0]["order_number"]
+    assert row["last_error"] is None
+    outcomes = [(a["kind"], a["outcome"]) for a in attempt_rows(database, "5001")]
+    if case.created:  # found by the first lookup
+        assert outcomes == [("submit", "uncertain"), ("lookup", "found")]
+        assert posts(order_api) == 1
+    else:  # two definite not-founds, then the one automatic resend
+        assert outcomes == [
+            ("submit", "uncertain"),
+            ("lookup", "not_found"),
+            ("lookup", "not_found"),
+            ("submit", "submitted"),
+        ]
+        assert posts(order_api) == 2
+
+
+# -- certainly not acted on: retried with a backoff ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "params", "at_least"),
+    [("503", {}, 15.0), ("429", {"retry_after": 120}, 120.0)],
+    ids=["503", "429_retry_after"],
+)
+def test_busy_refurbisher_is_retried_after_the_backoff(
+    database: Database,
+    order_api: FlexitOrderApi,
+    tmp_path: Path,
+    fault: str,
+    params: dict[str, Any],
+    at_least: float,
+) -> None:
+    config = flexit_config(tmp_path, order_api, **FAST)
+    add_order(database, "5001")
+    order_api.inject(fault, **params)
+    before = database.now()
+
+    (first,) = submit_due(database, config)
+    row = order_row(database, "5001")
+    assert (first.status, first.attempts) == ("pending", 1)
+    assert row["next_attempt_at"] >= before + timedelta(seconds=at_least)
+    assert row["last_error"].startswith(f"attempt 1 of 8: HTTP {fault}: the refurbisher is busy")
+    assert submit_due(database, config) == []  # not due yet
+    assert order_api.created_count("5001") == 0
+
+    (second,) = submit_due(database, config, now=row["next_attempt_at"])
+    assert (second.status, second.attempts, second.error) == ("submitted", 2, None)
+    assert order_api.created_count("5001") == 1
+    assert [a["outcome"] for a in attempt_rows(database, "5001")] == ["retry", "submitted"]
+
+
+def test_retries_stop_at_max_attempts_and_fail(
+    database: Database, order_api: FlexitOrderApi, tmp_path: Path
+) -> None:
+    config = flexit_config(tmp_path, order_api, max_attempts=3, **FAST)
+    add_order(database, "5001")
+    order_api.inject("503", times=3)
+    start = database.now()
+
+    for day in (1, 2, 3):  # each pass a day later: past any backoff
+        submit_due(database, config, now=start + timedelta(days=day))
+
+    row = order_row(database, "5001")
+    assert (row["status"], row["attempts"]) == ("failed", 3)
+    assert row["last_error"].startswith(
+        "gave up after 3 attempts (order.max_attempts); last: HTTP 503"
+    )
+    assert row["last_error"].endswith("`irp orders retry 5001` sends it again")
+    assert order_api.created_count("5001") == 0
+    assert [a["outcome"] for a in attempt_rows(database, "5001")] == ["retry"] * 3
+
+
+def test_refused_order_is_rejected_with_the_response_kept(
+    database: Database, order_api: FlexitOrderApi, tmp_path: Path
+) -> None:
+    config = flexit_config(tmp_path, order_api, **FAST)
+    add_order(database, "5001")
+    order_api.inject("422")
+
+    (result,) = submit_due(database, config)
+
+    assert result.status == "rejected"
+    assert result.error is not None
+    assert result.error.startswith("HTTP 422: the refurbisher refused the order: {")
+    assert "refused (injected fault)" in result.error
+    assert order_api.created_count("5001") == 0
+    (attempt,) = attempt_rows(database, "5001")
+    assert (attempt["status_code"], attempt["outcome"]) == (422, "rejected")
+    assert "refused (injected fault)" in attempt["response_body"]
+    assert submit_due(database, config) == []
+
+
+def test_slow_answer_within_the_read_timeout_is_submitted(
+    database: Database, order_api: FlexitOrderApi, tmp_path: Path
+) -> None:
+    config = flexit_config(tmp_path, order_api, read_timeout=2)
+    add_order(database, "5001")
+    order_api.inject("slow", seconds=0.3)
+
+    (result,) = submit_due(database, config)
+
+    assert (result.status, result.external_reference, result.attempts) == (
+        "submitted",
+        "SO-000001",
+        1,
+    )
+    assert order_api.created_count("5001") == 1
+    (attempt,) = attempt_rows(database, "5001")
+    assert attempt["duration_ms"] >= 300
+    assert attempt["status_code"] == 201
+
+
+def test_stored_attempt_never_holds_the_credentials(
+    database: Database, order_api: FlexitOrderApi, tmp_path: Path
+) -> None:
+    config = flexit_config(tmp_path, order_api)
+    add_order(database, "5001")
+    submit_due(database, config)
+    (attempt,) = attempt_rows(database, "5001")
+    stored = repr(attempt)
+    assert "sandbox-client-secret" not in stored and "sandbox-client-id" not in stored
+    assert attempt["config_hash"] == config.hash
