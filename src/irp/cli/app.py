@@ -34,14 +34,17 @@ demo_cmd.register(app)
 def main_options(
     ctx: typer.Context,
     config: Annotated[
-        str | None, typer.Option("--config", help="Config file (env IRP_CONFIG; default ./irp.json).")
+        str | None,
+        typer.Option("--config", help="Config file (env IRP_CONFIG; default ./irp.json)."),
     ] = None,
     env: Annotated[
         str | None, typer.Option("--env", help="Environment (env IRP_ENV; default acceptance).")
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database URL (env IRP_DATABASE_URL; default next to the config)."),
+        typer.Option(
+            "--db", help="Database URL (env IRP_DATABASE_URL; default next to the config)."
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more to stderr.")] = False,
 ) -> None:

@@ -1,20 +1,27 @@
 """``irp check NAME``: reach the feed source and the order endpoint; nothing is sent.
 
-Each check is a function ``(refurbisher, config_dir) -> CheckResult | None`` (None:
-not applicable, e.g. no ``offers`` section) listed in ``CHECKS``. The feed check lives
-here; the order-endpoint check is added to ``CHECKS`` by the orders part.
+Each check is a function ``(refurbisher, runtime) -> CheckResult | None`` (None: not
+applicable, e.g. no ``offers`` section) listed in ``CHECKS``. A passing order-endpoint
+check resumes the refurbisher's paused submissions (SPEC §3: "until an operator or a
+successful `irp check` resumes them").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from irp.cli.common import EXIT_FAILED, EXIT_USAGE, exits_on_errors, fail, print_json, runtime
+from irp.cli.common import (
+    EXIT_FAILED,
+    exits_on_errors,
+    print_json,
+    refurbisher_named,
+    runtime,
+)
+from irp.cli.runtime import Runtime
 from irp.errors import IrpError
 from irp.sources import RemoteStat, open_source
 
@@ -31,27 +38,42 @@ class CheckResult:
     detail: str
 
 
-Check = Callable[["Refurbisher", Path], CheckResult | None]
+Check = Callable[["Refurbisher", Runtime], CheckResult | None]
 
 
-def check_offers(refurbisher: Refurbisher, config_dir: Path) -> CheckResult | None:
+def check_offers(refurbisher: Refurbisher, rt: Runtime) -> CheckResult | None:
     """Log in to the feed source and stat the file (SFTP: login + file present)."""
     if refurbisher.offers is None:
         return None
     try:
-        source = open_source(refurbisher.offers, config_dir=config_dir, label=refurbisher.key)
+        source = open_source(
+            refurbisher.offers, config_dir=rt.config_path.parent, label=refurbisher.key
+        )
         stat = source.probe()
     except IrpError as exc:
         return CheckResult("offers", False, str(exc))
     return CheckResult("offers", True, f"{source.location}, {_describe(stat)}")
 
 
-CHECKS: list[Check] = [check_offers]
+def check_order(refurbisher: Refurbisher, rt: Runtime) -> CheckResult | None:
+    """Reach the order endpoint without placing an order; resume paused submissions."""
+    if refurbisher.order is None:
+        return None
+    from irp.orders.probe import check_order_endpoint
+
+    try:
+        ok, detail = check_order_endpoint(refurbisher, rt.database())
+    except IrpError as exc:
+        return CheckResult("order", False, str(exc))
+    return CheckResult("order", ok, detail)
 
 
-def run_checks(refurbisher: Refurbisher, config_dir: Path) -> list[CheckResult]:
+CHECKS: list[Check] = [check_offers, check_order]
+
+
+def run_checks(refurbisher: Refurbisher, rt: Runtime) -> list[CheckResult]:
     """Every applicable check of ``CHECKS`` for one refurbisher, in order."""
-    results = (check(refurbisher, config_dir) for check in CHECKS)
+    results = (check(refurbisher, rt) for check in CHECKS)
     return [result for result in results if result is not None]
 
 
@@ -66,12 +88,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Reach the feed source and the order endpoint (no order is sent)."""
         with exits_on_errors():
-            config = runtime(ctx).config()
-            refurbisher = config.refurbishers.get(name)
-            if refurbisher is None:
-                known = ", ".join(sorted(config.refurbishers)) or "none"
-                fail(f"unknown refurbisher {name!r}; the config defines: {known}", EXIT_USAGE)
-            results = run_checks(refurbisher, config.path.parent)
+            rt = runtime(ctx)
+            config = rt.config()
+            refurbisher = refurbisher_named(config, name)
+            results = run_checks(refurbisher, rt)
         if as_json:
             print_json({"refurbisher": name, "checks": [asdict(r) for r in results]})
         else:

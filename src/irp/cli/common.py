@@ -8,13 +8,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from irp.cli.runtime import Runtime
 from irp.errors import ConfigError, IrpError
+
+if TYPE_CHECKING:
+    from irp.config import Config, Refurbisher
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -28,6 +31,15 @@ def runtime(ctx: typer.Context) -> Runtime:
     obj = ctx.find_root().obj
     assert isinstance(obj, Runtime)
     return obj
+
+
+def refurbisher_named(config: Config, name: str) -> Refurbisher:
+    """The refurbisher ``name`` of ``config``; a usage error (exit 2) naming the known ones."""
+    found = config.refurbishers.get(name)
+    if found is None:
+        known = ", ".join(sorted(config.refurbishers)) or "none"
+        fail(f"unknown refurbisher {name!r}; the config defines: {known}", EXIT_USAGE)
+    return found
 
 
 def _default(value: Any) -> Any:

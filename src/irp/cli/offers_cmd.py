@@ -17,6 +17,7 @@ from irp.cli.common import (
     exits_on_errors,
     fail,
     print_json,
+    refurbisher_named,
     runtime,
     stderr,
 )
@@ -49,7 +50,7 @@ def sync_command(
     rt = runtime(ctx)
     with exits_on_errors():
         config = rt.config()
-        ref = _refurbisher(config, name)
+        ref = refurbisher_named(config, name)
         db = rt.database()
         with _progress_bar(enabled=not as_json and sys.stderr.isatty()) as advance:
             report = sync_offers(
@@ -81,7 +82,7 @@ def list_command(
     """The stored offers of one refurbisher."""
     rt = runtime(ctx)
     with exits_on_errors():
-        _refurbisher(rt.config(), name)
+        refurbisher_named(rt.config(), name)
         rows = export.offer_rows(rt.database(), name, listed_only=listed_only, limit=limit or None)
     if as_json:
         print_json(rows)
@@ -113,7 +114,7 @@ def export_command(
     rt = runtime(ctx)
     with exits_on_errors():
         config = rt.config()
-        keys = [_refurbisher(config, name).key] if name else sorted(config.refurbishers)
+        keys = [refurbisher_named(config, name).key] if name else sorted(config.refurbishers)
         rows = export.marketplace_rows(rt.database(), keys)
     if fmt is Format.json:
         print_json(rows)
@@ -133,7 +134,7 @@ def errors_command(
     """The row errors of a sync, ready to send back to the refurbisher."""
     rt = runtime(ctx)
     with exits_on_errors():
-        _refurbisher(rt.config(), name)
+        refurbisher_named(rt.config(), name)
         run_id, rows = export.row_error_rows(rt.database(), name, run)
     if run_id is None:
         fail(f"{name}: no sync run recorded yet")
@@ -141,14 +142,6 @@ def errors_command(
         print_json({"run_id": run_id, "errors": rows})
     else:
         sys.stdout.write(export.to_safe_csv(rows, ("line", "column", "message", "sku")))
-
-
-def _refurbisher(config: object, name: str):  # type: ignore[no-untyped-def]
-    refurbishers = config.refurbishers  # type: ignore[attr-defined]
-    if name not in refurbishers:
-        known = ", ".join(sorted(refurbishers)) or "none"
-        fail(f"unknown refurbisher {name!r}; the config defines: {known}")
-    return refurbishers[name]
 
 
 class _progress_bar:

@@ -17,29 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from irp.cli.common import EXIT_FAILED, exits_on_errors, print_json, runtime
-from irp.config import Config
-from irp.orders.leases import expire_leases
-from irp.orders.lookup import run_due_lookups
-from irp.orders.submit import SubmitResult, order_result, submit_due
-from irp.store.db import Database
-
-
-def submit_pass(db: Database, config: Config, refurbisher: str | None) -> list[SubmitResult]:
-    """Expire leases, run due lookups, submit due orders; the last word on each order."""
-    if refurbisher is not None:
-        config.refurbisher(refurbisher)  # a ConfigError naming the known ones
-    merged: dict[str, SubmitResult] = {}
-    expired = expire_leases(db, config)
-    with db.connect() as conn:
-        for order_id in expired:
-            result = order_result(conn, order_id)
-            if refurbisher is None or result.refurbisher == refurbisher:
-                merged[order_id] = result
-    for result in run_due_lookups(db, config, refurbisher=refurbisher):
-        merged[result.order_id] = result
-    for result in submit_due(db, config, refurbisher=refurbisher):
-        merged[result.order_id] = result
-    return list(merged.values())
+from irp.orders.cycle import submit_pass
+from irp.orders.submit import SubmitResult
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from irp.cli.common import EXIT_FAILED, EXIT_USAGE, exits_on_errors, fail, print_json, runtime
+from irp.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    exits_on_errors,
+    fail,
+    print_json,
+    refurbisher_named,
+    runtime,
+)
 from irp.sources import SftpSource, open_source
 from irp.sources.sftp import TrustResult, pin_server_key
 
@@ -27,10 +35,7 @@ def trust_command(
     """Connect (no login), show the server's host key fingerprint and pin it."""
     with exits_on_errors():
         config = runtime(ctx).config()
-        refurbisher = config.refurbishers.get(name)
-        if refurbisher is None:
-            known = ", ".join(sorted(config.refurbishers)) or "none"
-            fail(f"unknown refurbisher {name!r}; the config defines: {known}", EXIT_USAGE)
+        refurbisher = refurbisher_named(config, name)
         offers = refurbisher.offers
         if offers is None or offers.connection != "sftp":
             got = "no offers section" if offers is None else f"connection {offers.connection!r}"

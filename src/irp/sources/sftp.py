@@ -207,16 +207,14 @@ class SftpSource:
                 ),
                 self.timeout_seconds,
             )
-        except asyncssh.KeyExchangeFailed as exc:
-            if not pin.keys:
-                raise self._convert(exc) from exc
-            # The server has no key of the pinned type: it was rotated to another type.
-            client.refused_key = await self._server_host_key()
-            raise self._host_key_error(pin, client.refused_key) from exc
         except asyncssh.HostKeyNotVerifiable as exc:
             if client.refused_key is None:
                 raise self._convert(exc) from exc
             raise self._host_key_error(pin, client.refused_key) from exc
+        except asyncssh.PermissionDenied as exc:
+            raise self._convert(exc) from exc
+        except asyncssh.DisconnectError as exc:
+            raise await self._explain_disconnect(exc, pin) from exc
         except (OSError, TimeoutError, asyncssh.Error) as exc:
             raise self._convert(exc) from exc
         try:
@@ -228,6 +226,21 @@ class SftpSource:
             raise
         except (OSError, asyncssh.Error) as exc:
             raise self._convert(exc) from exc
+
+    async def _explain_disconnect(
+        self, exc: asyncssh.DisconnectError, pin: HostKeyPin
+    ) -> SourceError:
+        """A server with no key of the pinned type drops the handshake — as a failed key
+        exchange or a lost connection, whichever side notices first. If the key it
+        offers now is not pinned, that is the error to report."""
+        if pin.keys:
+            try:
+                key = await self._server_host_key()
+            except SourceError:
+                return self._convert(exc)
+            if fingerprint(key) not in {fingerprint(k) for k in pin.keys}:
+                return self._host_key_error(pin, key)
+        return self._convert(exc)
 
     async def _stat(self, sftp: asyncssh.SFTPClient) -> RemoteStat:
         attrs = await self._timed(sftp.stat(self.path), f"reading {self.path} on")

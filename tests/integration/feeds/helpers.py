@@ -20,8 +20,15 @@ FEED_PATH = "Outbound/FlexIT_Feed.csv"
 
 #: (sku, description, ean, stock, sales price, srp) — prices as FlexIT writes them (nl_NL).
 BASE_ROWS: tuple[tuple[str, str, str, str, str, str], ...] = (
-    ("FLX-1", "Apple iPhone 13 128GB Midnight – Grade A", "0194252707319", "5", "249,00", "€ 399,00"),
-    ("FLX-2", "Apple MacBook Pro 14\" – Grade B", "0194252707326", "0", "1.249,00", "1.999,00"),
+    (
+        "FLX-1",
+        "Apple iPhone 13 128GB Midnight – Grade A",
+        "0194252707319",
+        "5",
+        "249,00",
+        "€ 399,00",
+    ),
+    ("FLX-2", 'Apple MacBook Pro 14" – Grade B', "0194252707326", "0", "1.249,00", "1.999,00"),
     ("FLX-3", "Samsung Galaxy A54 – Grade C", "8806094725612", "12", "99,95", ""),
     ("FLX-4", "Lenovo ThinkPad T14 Café edition", "", "1", "10,50", "€\xa049,00"),
     ("FLX-5", "Apple iPad Air 64GB – Grade A", "0194252795330", "3", "500,00", "649,00"),

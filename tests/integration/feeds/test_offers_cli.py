@@ -71,10 +71,10 @@ def test_refused_sync_exits_one(cli, tmp_path: Path) -> None:  # type: ignore[no
     assert json.loads(out)["status"] == "refused"
 
 
-def test_unknown_refurbisher_exits_one_naming_the_known_ones(cli) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_refurbisher_is_a_usage_error_naming_the_known_ones(cli) -> None:  # type: ignore[no-untyped-def]
     code, _, err = cli("offers", "sync", "flexi", "--json")
 
-    assert code == 1
+    assert code == 2
     assert "unknown refurbisher 'flexi'; the config defines: flexit" in err
 
 
@@ -99,7 +99,7 @@ def test_export_csv_is_safe_from_formula_injection(cli, tmp_path: Path) -> None:
     table = list(csv.DictReader(io.StringIO(out)))
     assert [r["sku"] for r in table] == ["FLX-1", "FLX-3", "FLX-4", "FLX-5", "FLX-6"]
     evil = table[-1]
-    assert evil["name"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert evil["name"] == '\'=HYPERLINK("http://evil.example","x")'
     assert table[0]["price_selling_amount"] == "306.75"
     assert table[0]["ean"] == "0194252707319"
 

@@ -187,7 +187,11 @@ def test_vanished_offer_gets_stock_zero_and_is_unlisted_not_deleted(feed: Feed) 
     assert report.status is SyncStatus.OK
     assert (report.unlisted, report.unchanged, report.listed) == (1, 4, 3)
     gone = stored(feed.database)["FLX-5"]
-    assert (gone["stock_available"], gone["listed"], gone["unlisted_reason"]) == (0, False, "vanished")
+    assert (gone["stock_available"], gone["listed"], gone["unlisted_reason"]) == (
+        0,
+        False,
+        "vanished",
+    )
     assert gone["vanished_at"] is not None
 
     feed.publish(feed_bytes(BASE_ROWS))
@@ -377,7 +381,9 @@ def test_second_sync_while_one_runs_is_busy(feed: Feed) -> None:
 
         from irp.store.refurbishers import ensure_refurbisher
 
-        ensure_refurbisher(conn, "flexit", name="flexit", refurbisher_id=15, now=feed.database.now())
+        ensure_refurbisher(
+            conn, "flexit", name="flexit", refurbisher_id=15, now=feed.database.now()
+        )
         assert locks.try_lock_refurbisher(conn, "flexit", "other-process", timedelta(minutes=5))
 
     report = feed.sync()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from irp.cli.orders_submit_cmd import submit_pass
+from irp.orders.cycle import submit_pass
 from irp.orders.lookup import fill_placeholders, run_due_lookups
 from irp.orders.submit import submit_due
 from irp.store.db import Database

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from irp.cli.orders_submit_cmd import submit_pass
+from irp.orders.cycle import submit_pass
 from irp.config import Config
 from irp.orders.submit import submit_due
 from irp.sandbox.order_api import FlexitOrderApi

@@ -116,7 +116,7 @@ def test_load_config_raises_all_errors_together(
     flexit_raw["flexit"]["order"]["lookup"]["endpoint"] = "ftp://nope"
 
     with pytest.raises(ConfigErrors) as caught:
-        load_config(write_config(flexit_raw), "acceptance")
+        load_config(write_config(flexit_raw), "production")
 
     assert str(caught.value) == (
         "2 configuration error(s):\n"
