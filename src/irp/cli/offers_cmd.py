@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from irp.cli.common import (
@@ -150,7 +157,7 @@ class _progress_bar:
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled
         self.progress: Progress | None = None
-        self.task: int | None = None
+        self.task: TaskID | None = None
 
     def __enter__(self):  # type: ignore[no-untyped-def]
         if not self.enabled:

@@ -53,12 +53,12 @@ def run_demo(say: Say = print, *, rows: int = 500, keep: Path | None = None) -> 
                 db.close()
 
 
-def _offers(say: Say, db: object, config: object, sandbox: FlexitSandbox) -> int:
-    ref = config.refurbishers["flexit"]  # type: ignore[attr-defined]
-    request = SyncRequest(ref, config.path.parent, config_hash=config.hash)  # type: ignore[attr-defined]
+def _offers(say: Say, db: Database, config: Config, sandbox: FlexitSandbox) -> int:
+    ref = config.refurbishers["flexit"]
+    request = SyncRequest(ref, config.path.parent, config_hash=config.hash)
     say("")
     say("1. offers: sync the FlexIT feed over SFTP")
-    report = sync_offers(db, request)  # type: ignore[arg-type]
+    report = sync_offers(db, request)
     say(
         f"   {report.status}: {report.rows} rows, {report.created} created, "
         f"{report.invalid} invalid, {report.listed} listed (stock >= threshold)"
@@ -66,12 +66,12 @@ def _offers(say: Say, db: object, config: object, sandbox: FlexitSandbox) -> int
     if not report.succeeded:
         say(f"   {report.message}")
         return 1
-    for row in offer_rows(db, "flexit", listed_only=True, limit=5):  # type: ignore[arg-type]
+    for row in offer_rows(db, "flexit", listed_only=True, limit=5):
         say(
             f"   {row['sku']}  {row['name'][:44]:<44} stock {row['stock_available']:>3}  "
             f"buy {row['price_purchase_amount']:>8}  sell {row['price_selling_amount']:>8}"
         )
-    again = sync_offers(db, request)  # type: ignore[arg-type]
+    again = sync_offers(db, request)
     say(f"   second sync: {again.status} ({again.message})")
     return 0 if again.succeeded else 1
 
