@@ -75,3 +75,22 @@ def test_check_fails_on_wrong_order_credentials_without_showing_them(
     assert [(c["check"], c["ok"]) for c in report["checks"]] == [("offers", True), ("order", False)]
     assert "401" in report["checks"][1]["detail"]
     assert "not-the-secret-5e6f" not in result.stdout + result.stderr
+
+
+def test_verbose_logs_carry_no_secret(
+    sandbox: FlexitSandbox, tmp_path: Path, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    config = sandbox.write_config(tmp_path / "irp.json")
+
+    result = CliRunner().invoke(
+        app, ["--config", str(config), "--db", db_url, "-v", "check", "flexit"]
+    )
+
+    assert result.exit_code == 0
+    assert "asyncssh" in caplog.text  # the libraries did log, at debug level
+    for secret in sandbox.secrets.values():
+        assert secret not in caplog.text
+        assert secret not in result.stdout + result.stderr

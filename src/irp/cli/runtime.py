@@ -42,8 +42,10 @@ class Runtime:
         """The loaded, validated config (secrets resolved). Raises ConfigErrors."""
         if self._config is None:
             from irp.config import load_config
+            from irp.redact import install_redaction
 
             self._config = load_config(self.config_path, self.env)
+            install_redaction(self._config.secret_values())
         return self._config  # type: ignore[no-any-return]
 
     def database(self) -> Database:

@@ -71,6 +71,8 @@ class OffersConfig(ConfigModel):
     unlist_stale_after_hours: Annotated[float, Field(gt=0)] = 72.0
     archive_retention_days: Annotated[int, Field(ge=0)] = 30
     settle_seconds: Annotated[float, Field(ge=0)] = 2.0
+    waiting_retries: Annotated[int, Field(ge=0)] = 2
+    waiting_retry_seconds: Annotated[float, Field(ge=0)] = 30.0
     timeout_seconds: Seconds = 30.0
 
     @classmethod
