@@ -31,6 +31,7 @@ from irp.cli.common import (
     runtime,
 )
 from irp.errors import OrderError
+from irp.money import money_text
 from irp.orders.actions import ActionResult, resolve_order, retry_order
 from irp.orders.intake import accept_orders, load_order_document
 from irp.orders.preview import format_json, parse_exact, pretty_json, preview_orders
@@ -324,7 +325,7 @@ def _time(value: Any) -> str:
 
 
 def _money(value: Any) -> str:
-    return str(value) if value is not None else ""
+    return money_text(value) or ""
 
 
 def _short(text: str | None, limit: int = 80) -> str:

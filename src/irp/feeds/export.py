@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from irp.money import money_text
 from irp.store import offers as offer_store
 from irp.store import runs as run_store
 from irp.store.tables import sync_runs
@@ -77,19 +78,6 @@ def row_error_rows(
     return run_id, [
         {"line": e.line, "column": e.column, "message": e.message, "sku": e.sku} for e in errors
     ]
-
-
-def money_text(amount: Decimal | None) -> str | None:
-    """``amount`` with at least two decimals and no trailing zeros past them.
-
-    The store keeps four decimals (feeds may give them); people and the marketplace
-    read cents: ``Decimal("470.5500")`` -> ``"470.55"``, ``Decimal("1.2345")`` stays.
-    """
-    if amount is None:
-        return None
-    text = format(amount.normalize(), "f")
-    whole, _, fraction = text.partition(".")
-    return f"{whole}.{fraction.ljust(2, '0')}"
 
 
 def _with_money_text(row: dict[str, Any]) -> dict[str, Any]:

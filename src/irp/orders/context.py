@@ -29,22 +29,9 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-_CENTS = Decimal("0.01")
+from irp.money import canonical_money
 
 ADDRESS_FIELDS = ("full_name", "full_address", "zipcode", "city", "country")
-
-
-def canonical_money(amount: Decimal) -> Decimal:
-    """``amount`` with at least two decimals and no trailing zeros beyond them.
-
-    One amount has one form, whatever digits it arrived with or the store pads it to:
-    ``canonical_money(Decimal("249.0000")) == Decimal("249.00")`` (same digits) and
-    ``str(canonical_money(Decimal("0.1250"))) == "0.125"``.
-    """
-    cents = amount.quantize(_CENTS)
-    if cents == amount:
-        return cents
-    return amount.normalize()
 
 
 def _money(value: object) -> Decimal | None:

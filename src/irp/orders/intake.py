@@ -39,7 +39,8 @@ from pydantic import (
 )
 
 from irp.errors import OrderError
-from irp.orders.context import ADDRESS_FIELDS, canonical_money
+from irp.money import canonical_money
+from irp.orders.context import ADDRESS_FIELDS
 from irp.orders.states import OrderStatus
 from irp.store.db import database_now
 from irp.store.tables import offers as offers_table

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from irp.errors import OrderError
+from irp.money import canonical_money
 from irp.orders.states import OrderStatus
 from irp.store.tables import order_actions as actions_table
 from irp.store.tables import order_attempts as attempts_table
@@ -122,7 +123,11 @@ def _lines(conn: sa.Connection, order_id: str) -> list[dict[str, Any]]:
         .where(c.order_id == order_id)
         .order_by(c.line_no)
     )
-    return [dict(row._mapping) for row in conn.execute(query)]
+    money = ("unit_price_tax_excl", "price_purchase_amount", "price_selling_amount")
+    return [
+        {k: canonical_money(v) if k in money and v is not None else v for k, v in row.items()}
+        for row in conn.execute(query).mappings()
+    ]
 
 
 def _attempts(conn: sa.Connection, order_id: str) -> list[dict[str, Any]]:

@@ -131,7 +131,7 @@ def test_list_and_show_after_intake(cli: Cli) -> None:
         "status": "pending",
         "external_reference": None,
     }
-    assert shown["lines"][0]["unit_price_tax_excl"] == "249.0000"
+    assert shown["lines"][0]["unit_price_tax_excl"] == "249.00"
     assert (shown["attempts"], shown["actions"]) == ([], [])
     missing = cli("orders", "show", "404")
     assert missing.exit_code == 1

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from irp.config import load_config
-from irp.orders.context import build_context, canonical_money
+from irp.money import canonical_money
+from irp.orders.context import build_context
 from irp.orders.payload_json import encode_payload
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flexit.json"
