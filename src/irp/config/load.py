@@ -223,14 +223,13 @@ def _compile_order(order: Any, key: str) -> tuple[dict[str, Any], list[ConfigErr
     """Compile the payload template and assert rules, wherever their shape allows."""
     if not isinstance(order, dict):
         return {}, []
-    compile_template = _optional_compiler("irp.orders.template", "compile_template")
-    compile_asserts = _optional_compiler("irp.orders.asserts", "compile_asserts")
+    from irp.orders.asserts import compile_asserts, validate_fields
+    from irp.orders.template import compile_template
+
     compiled: dict[str, Any] = {}
     errors: list[ConfigError] = []
 
     def attempt(name: str, build: Any, *args: Any, path: str) -> None:
-        if build is None:
-            return
         try:
             compiled[name] = build(*args, path=path)
         except ConfigErrors as exc:
@@ -247,6 +246,9 @@ def _compile_order(order: Any, key: str) -> tuple[dict[str, Any], list[ConfigErr
     if _string_map(asserts):
         where = f"{key}.order.response_object.asserts"
         attempt("asserts", compile_asserts, asserts, path=where)
+    fields = response.get("fields", {}) if isinstance(response, dict) else None
+    if _string_map(fields):
+        attempt("fields", validate_fields, fields, path=f"{key}.order.response_object.fields")
     lookup = order.get("lookup")
     for part in ("found", "not_found"):
         section = lookup.get(part) if isinstance(lookup, dict) else None
@@ -254,6 +256,10 @@ def _compile_order(order: Any, key: str) -> tuple[dict[str, Any], list[ConfigErr
         if _string_map(rules):
             where = f"{key}.order.lookup.{part}.asserts"
             attempt(part, compile_asserts, rules, path=where)
+        fields = section.get("fields", {}) if isinstance(section, dict) else None
+        if _string_map(fields):
+            where = f"{key}.order.lookup.{part}.fields"
+            attempt(f"{part}_fields", validate_fields, fields, path=where)
     return compiled, errors
 
 
@@ -261,13 +267,3 @@ def _string_map(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
 
-def _optional_compiler(module: str, name: str) -> Any:
-    """The compiler function, or None while its module does not exist yet."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as exc:  # pragma: no cover - only while orders is being built
-        if exc.name != module:
-            raise
-        return None

@@ -287,3 +287,19 @@ def test_compiled_asserts_hang_on_the_order(flexit_env: dict[str, str]) -> None:
     assert order.lookup.found_asserts.check(200, {"OrderNumber": "SO-1"}) == []
     assert order.lookup.not_found_asserts.check(404, {}) == []
     assert order.lookup.not_found_asserts.check(200, {}) != []
+
+
+def test_bad_response_field_path_is_a_config_error_at_load(
+    flexit_env: dict[str, str], flexit_raw: dict[str, Any], write_config: WriteConfig
+) -> None:
+    flexit_raw["flexit"]["order"]["response_object"]["fields"]["externalOrderReference"] = ""
+
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(write_config(flexit_raw), "acceptance")
+
+    assert [(e.path, e.message) for e in caught.value.errors] == [
+        (
+            "flexit.order.response_object.fields.externalOrderReference",
+            "expected a body path, e.g. 'OrderNumber'",
+        )
+    ]
