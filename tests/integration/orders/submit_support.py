@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -53,7 +52,7 @@ def flexit_config(
 
 def add_order(db: Database, order_id: str, *, refurbisher: str = "flexit") -> None:
     """Store a pending order due now, with one line, as intake would."""
-    now = datetime.now(UTC)
+    now = db.now()  # the database clock, as intake does: due means due by that clock
     content = {
         "id": order_id,
         "refurbisher": refurbisher,
