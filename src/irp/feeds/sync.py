@@ -4,6 +4,13 @@ Every path through :func:`sync_offers` records a run. A feed that looks wrong (e
 unreadable, missing a column, or one that would unlist too much) is refused and
 changes nothing; only created, changed and vanished offers are written, in one
 transaction.
+
+A warm sync does little for a row that did not change: each row's raw mapped text is
+hashed with the format and pricing settings (``diff.raw_row_hash``), and a row whose
+hash equals its stored offer's is carried over without being validated, priced or
+written — only its bad SRP/EAN, flagged in the stored hash, is reported again. The
+stored index is read in a thread, and the archive copy compressed in another, while
+the feed is read.
 """
 
 from __future__ import annotations
@@ -25,14 +32,21 @@ import polars as pl
 import sqlalchemy as sa
 
 from irp.errors import FeedError, SourceError
-from irp.feeds.diff import UNLISTED_HASH, OfferChanges, add_row_hash, diff_offers
-from irp.feeds.parse import FeedFormat, ParsedFeed, RowIssue, parse_feed
+from irp.feeds.diff import (
+    UNLISTED_HASH,
+    OfferChanges,
+    diff_offers,
+    raw_row_hash,
+    split_unchanged,
+    with_issue_bit,
+)
+from irp.feeds.parse import FeedFormat, RowIssue, kept_row_issues, read_feed, validate_rows
 from irp.feeds.price import Pricing, price_offers
 from irp.sources import FetchOutcome, RemoteStat, open_source
 from irp.store import locks
 from irp.store import offers as offer_store
 from irp.store import runs as run_store
-from irp.store.refurbishers import count_listed, ensure_refurbisher
+from irp.store.refurbishers import ensure_refurbisher
 
 if TYPE_CHECKING:
     from irp.config import Refurbisher
@@ -227,40 +241,64 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
         report.message = f"{ref.key}: same feed and pricing as run {last['id']}; nothing to write"
         run_fields["archive_id"] = last["archive_id"]
         return _finish(db, report, run_fields)
-    # Archiving (compressing) runs beside the parse: both release the GIL.
-    archiver = _Archiver(db, ref.key, report.run_id, data)
+    # The archive copy is compressed and the stored index read in threads while the
+    # feed is read and hashed.
+    archiver = _Archiver(ref.key, report.run_id, data, file_sha)
+    loader = _IndexLoader(db, ref.key)
 
     request.progress("parse")
     try:
-        parsed = parse_feed(data, fmt)
+        raw = read_feed(data, fmt)
     except FeedError as exc:
-        run_fields["archive_id"] = archiver.result()
+        with db.begin() as conn:
+            run_fields["archive_id"] = archiver.store(conn, db.now())
         report.status = SyncStatus.REFUSED
         report.message = f"{ref.key}: {exc}; nothing was changed"
         return _finish(db, report, run_fields)
-    run_fields["encoding"] = parsed.encoding
-    report.rows = parsed.rows
-    report.valid = parsed.offers.height
-    report.errors = parsed.errors
-    report.invalid = parsed.rows - parsed.offers.height
-
-    request.progress("price")
-    priced = add_row_hash(_to_stored_columns(price_offers(parsed.offers, pricing), fmt))
+    del data, outcome  # the archiver keeps its own reference until it is stored
+    run_fields["encoding"] = raw.encoding
+    report.rows = raw.rows
+    rows = raw.frame.with_columns(
+        raw_row_hash([c for c in raw.frame.columns if c != "line"], fingerprint_extra).alias(
+            "row_hash"
+        )
+    )
+    raw_issues = raw.issues
+    del raw
 
     request.progress("diff")
-    run_fields["archive_id"] = archiver.result()
-    now = db.now()
     with db.begin() as conn:
-        stored = offer_store.load_offer_index(conn, ref.key)
+        run_fields["archive_id"] = archiver.store(conn, db.now())
+        now = db.now()
+        index = loader.result(conn)
+        carried, fresh = split_unchanged(rows, index)
+        request.progress("price")
+        offers, issues = validate_rows(fresh, fmt, keep=("row_hash",), flag="_has_issue")
+        offers = offers.with_columns(
+            with_issue_bit(pl.col("row_hash"), pl.col("_has_issue")).alias("row_hash")
+        ).drop("_has_issue")
+        owing = carried.filter(pl.col("has_issue")).select("line")
+        issues += kept_row_issues(rows.join(owing, on="line", how="semi"), fmt)
+        carried_skus = carried.get_column("sku")
+        del fresh, carried, rows
+        priced = _to_stored_columns(price_offers(offers, pricing), fmt)
+        report.valid = offers.height + carried_skus.len()
+        report.invalid = report.rows - report.valid
+        report.errors = sorted(raw_issues + issues, key=lambda issue: issue.line)
+        del offers
+        stored = _with_prices(conn, ref.key, index, priced.get_column("sku"))
         changes = diff_offers(
             priced,
             stored,
             max_price_change_ratio=Decimal(str(offers_cfg.max_price_change_ratio)),
+            carried=carried_skus,
         )
-        refusal = _guard(ref.key, parsed, changes, Decimal(str(offers_cfg.max_unlist_ratio)))
+        del priced, stored, index
+        refusal = _guard(ref.key, report, changes, Decimal(str(offers_cfg.max_unlist_ratio)))
         if refusal and not request.force:
             report.status = SyncStatus.REFUSED
             report.message = refusal
+            report.listed = changes.listed_before
         else:
             request.progress("write")
             _write(conn, ref.key, changes, run_id=report.run_id, now=now)
@@ -271,8 +309,27 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
             report.held = changes.held.height
             report.unlisted = changes.vanished.height
             report.message = (f"forced past the guard: {refusal}") if refusal else ""
-        report.listed = count_listed(conn, ref.key)
+            report.listed = changes.listed_after
         return _finish(db, report, run_fields, conn=conn)
+
+
+#: What the diff needs of every stored offer; prices are loaded for the fresh rows only.
+_INDEX = ("sku", "row_hash", "listed")
+_PRICES = ("sku", "price_purchase_amount", "held_purchase_amount")
+
+
+def _with_prices(
+    conn: sa.Connection, key: str, index: pl.DataFrame, skus: pl.Series
+) -> pl.DataFrame:
+    """``index`` with the stored prices of the offers among ``skus`` (null for the rest)."""
+    wanted = index.join(skus.to_frame("sku"), on="sku", how="semi").get_column("sku")
+    if wanted.len() == 0:
+        prices = pl.DataFrame(
+            schema={"sku": pl.String, **dict.fromkeys(_PRICES[1:], pl.Decimal(14, 4))}
+        )
+    else:
+        prices = offer_store.load_offer_index(conn, key, columns=_PRICES, skus=wanted)
+    return index.join(prices, on="sku", how="left")
 
 
 def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
@@ -297,11 +354,11 @@ def _read_local(path: Path) -> FetchOutcome:
     return FetchOutcome(kind="fetched", data=data, stat=RemoteStat(size=len(data), mtime=mtime))
 
 
-def _guard(key: str, parsed: ParsedFeed, changes: OfferChanges, max_ratio: Decimal) -> str:
+def _guard(key: str, report: SyncReport, changes: OfferChanges, max_ratio: Decimal) -> str:
     """Why this sync must not be applied, or "" when it may."""
-    if parsed.offers.height == 0:
+    if report.valid == 0:
         return (
-            f"{key}: the feed has no valid rows ({parsed.rows} row(s) read); refusing to "
+            f"{key}: the feed has no valid rows ({report.rows} row(s) read); refusing to "
             "unlist every offer; nothing was changed (use --force if the catalogue is "
             "really empty)"
         )
@@ -363,6 +420,7 @@ def _to_stored_columns(priced: pl.DataFrame, fmt: FeedFormat) -> pl.DataFrame:
         "above_srp",
         "price_breakdown",
         "extra",
+        "row_hash",
     )
 
 
@@ -415,27 +473,78 @@ def _finish(
     return report
 
 
-class _Archiver:
-    """Archive the raw feed in a background thread; :meth:`result` gives its archive id."""
+class _IndexLoader:
+    """Read the narrow offer index in a background thread, on its own connection.
 
-    def __init__(self, db: Database, key: str, run_id: int | None, data: bytes) -> None:
-        self._db, self._key, self._run_id, self._data = db, key, run_id, data
-        self._archive_id: int | None = None
+    :meth:`result` checks, inside the sync's transaction, that no offer was written
+    since (:func:`offer_store.index_version`) and reads it again if one was.
+    """
+
+    def __init__(self, db: Database, key: str) -> None:
+        self._db, self._key = db, key
+        self._index: pl.DataFrame | None = None
+        self._version: object = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=f"index-{key}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self._db.connect() as conn:
+                before = offer_store.index_version(conn, self._key)
+                index = offer_store.load_offer_index(conn, self._key, columns=_INDEX)
+                if offer_store.index_version(conn, self._key) == before:
+                    self._index, self._version = index, before
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._error = exc
+
+    def result(self, conn: sa.Connection) -> pl.DataFrame:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if self._index is None or offer_store.index_version(conn, self._key) != self._version:
+            log.info("%s: offers changed while the index was read; reading it again", self._key)
+            return offer_store.load_offer_index(conn, self._key, columns=_INDEX)
+        index, self._index = self._index, None
+        return index
+
+
+class _Archiver:
+    """Compress the raw feed in a background thread (zstd releases the GIL).
+
+    :meth:`store` waits for it and archives it in the caller's transaction, so the
+    compression runs beside the read instead of after it.
+    """
+
+    def __init__(self, key: str, run_id: int | None, data: bytes, digest: str) -> None:
+        self._key, self._run_id, self._digest = key, run_id, digest
+        self._data: bytes | None = data
+        self._compressed: bytes | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"archive-{key}", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            with self._db.begin() as conn:
-                self._archive_id = run_store.archive_feed(
-                    conn, self._key, self._run_id, self._data, now=self._db.now()
-                )
+            assert self._data is not None
+            self._compressed = run_store.compress_feed(self._data)
         except BaseException as exc:  # re-raised in the caller's thread
             self._error = exc
 
-    def result(self) -> int | None:
+    def store(self, conn: sa.Connection, now: datetime) -> int:
+        """The archive id of the feed (stored now, or already stored with this content)."""
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return self._archive_id
+        assert self._data is not None
+        archive_id = run_store.archive_feed(
+            conn,
+            self._key,
+            self._run_id,
+            self._data,
+            now=now,
+            digest=self._digest,
+            compressed=self._compressed,
+        )
+        self._data = self._compressed = None
+        return archive_id

@@ -2,7 +2,8 @@
 
 SQLAlchemy's per-row type processing costs seconds on a million rows, so the bulk
 paths talk to the DBAPI driver directly, inside the caller's SQLAlchemy transaction:
-SQLite through ``executemany`` / ``fetchall``, PostgreSQL through ``COPY`` in CSV.
+SQLite through ``executemany`` / ``fetchmany`` a chunk at a time, PostgreSQL through
+``COPY`` in CSV (written by polars while a psycopg thread sends the previous chunk).
 Values are converted column-wise in polars to exactly what ``types.py`` stores
 (four-decimal money strings, UTC datetime strings on SQLite).
 """
@@ -113,14 +114,12 @@ def fetch_frame(
     raw = driver_connection(conn)
     if conn.dialect.name == "sqlite":
         sql = f"SELECT {', '.join(_quote(c) for c in columns)} FROM {table} WHERE {where}"
-        rows = raw.execute(sql.replace("%s", "?"), tuple(params)).fetchall()
-        values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-        raw_frame = pl.DataFrame(
-            {
-                c: pl.Series(c, v, dtype=_raw_dtype(k))
-                for (c, k), v in zip(columns.items(), values, strict=True)
-            }
-        )
+        cursor = raw.execute(sql.replace("%s", "?"), tuple(params))
+        schema = {c: _raw_dtype(k) for c, k in columns.items()}
+        parts = [pl.DataFrame(schema=schema)]
+        while rows := cursor.fetchmany(_ROWS_PER_CHUNK):  # never a million tuples at once
+            parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
+        raw_frame = pl.concat(parts, rechunk=True)
     else:
         exprs = ", ".join(_pg_text(c, k) for c, k in columns.items())
         sql = f"COPY (SELECT {exprs} FROM {table} WHERE {where}) TO STDOUT (FORMAT csv)"
@@ -129,7 +128,7 @@ def fetch_frame(
             for chunk in copy:
                 buffer.write(chunk)
         buffer.seek(0)
-        schema = {c: (pl.Int64 if k in ("int", "bool") else pl.String) for c, k in columns.items()}
+        schema = {c: _raw_dtype(k) for c, k in columns.items()}
         if buffer.getbuffer().nbytes == 0:
             raw_frame = pl.DataFrame(schema=schema)
         else:
@@ -144,23 +143,101 @@ def fetch_frame(
     )
 
 
-def copy_in(conn: sa.Connection, table: str, frame: pl.DataFrame) -> None:
-    """PostgreSQL: ``COPY table (frame's columns) FROM STDIN`` in CSV."""
+_KEYS_PER_QUERY = 500
+_KEYS_BEFORE_FULL_SCAN = 50_000
+
+
+def fetch_frame_for_keys(
+    conn: sa.Connection,
+    table: str,
+    columns: dict[str, Kind],
+    refurbisher: str,
+    key: str,
+    keys: pl.Series,
+) -> pl.DataFrame:
+    """Like :func:`fetch_frame` for ``refurbisher``'s rows whose ``key`` is in ``keys``.
+
+    A few thousand keys are looked up through the unique index (SQLite: in batches of
+    ``IN (...)``; PostgreSQL: one ``= ANY(array)``); past ``_KEYS_BEFORE_FULL_SCAN``
+    one scan of the refurbisher's rows is cheaper.
+    """
+    where = "refurbisher = %s"
+    if keys.len() > _KEYS_BEFORE_FULL_SCAN:
+        frame = fetch_frame(conn, table, columns, where, [refurbisher])
+        return frame.join(keys.to_frame(key), on=key, how="semi")
+    if conn.dialect.name != "sqlite":  # one query; the array is bound server-side
+        raw = driver_connection(conn)
+        exprs = ", ".join(_pg_text(c, k) for c, k in columns.items())
+        sql = f"SELECT {exprs} FROM {table} WHERE {where} AND {_quote(key)} = ANY(%s)"
+        with raw.cursor() as cursor:
+            rows = cursor.execute(sql, (refurbisher, keys.unique().to_list())).fetchall()
+        schema = {c: _raw_dtype(k) for c, k in columns.items()}
+        frame = pl.DataFrame(rows, schema=schema, orient="row")
+        return frame.with_columns(
+            from_db_column(frame.get_column(c), k).alias(c) for c, k in columns.items()
+        )
+    values = keys.to_list()
+    parts = []
+    for start in range(0, len(values), _KEYS_PER_QUERY):
+        marks = ", ".join("%s" for _ in values[start : start + _KEYS_PER_QUERY])
+        condition = f"{where} AND {_quote(key)} IN ({marks})"
+        batch = values[start : start + _KEYS_PER_QUERY]
+        parts.append(fetch_frame(conn, table, columns, condition, [refurbisher, *batch]))
+    return pl.concat(parts)
+
+
+_ROWS_PER_CHUNK = 50_000
+
+
+def copy_in(
+    conn: sa.Connection,
+    table: str,
+    frame: pl.DataFrame,
+    *,
+    constants: dict[str, object] | None = None,
+) -> None:
+    """PostgreSQL: ``COPY table (frame's columns) FROM STDIN`` in CSV.
+
+    The CSV is written in chunks while a psycopg writer thread sends the previous one,
+    so polars and the server work at the same time and the whole CSV is never held.
+    ``constants`` (column -> one value for every row) are added to each chunk.
+    """
+    from psycopg.copy import QueuedLibpqWriter
+
     raw = driver_connection(conn)
-    columns = ", ".join(_quote(c) for c in frame.columns)
-    data = frame.write_csv(include_header=False, null_value="").encode()
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy,
-    ):
-        copy.write(data)
+    extra = {
+        c: v.isoformat() if isinstance(v, datetime) else v for c, v in (constants or {}).items()
+    }
+    columns = ", ".join(_quote(c) for c in [*frame.columns, *extra])
+    sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)"
+    with raw.cursor() as cursor, cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+        for chunk in frame.iter_slices(_ROWS_PER_CHUNK):
+            if extra:
+                chunk = chunk.with_columns(pl.lit(v).alias(c) for c, v in extra.items())
+            buffer = io.BytesIO()
+            chunk.write_csv(buffer, include_header=False, null_value="")
+            copy.write(buffer.getvalue())
 
 
 def execute_many(conn: sa.Connection, sql: str, frame: pl.DataFrame) -> int:
-    """SQLite: run ``sql`` (``?`` placeholders) once per frame row; the rows changed."""
+    """SQLite: run ``sql`` (``?`` placeholders) once per frame row; the rows changed.
+
+    Rows are handed to sqlite3 a buffer at a time, never as one list of tuples.
+    """
     raw = driver_connection(conn)
-    cursor = raw.executemany(sql, frame.rows())
+    cursor = raw.executemany(sql, frame.iter_rows(buffer_size=_ROWS_PER_CHUNK))
     return int(cursor.rowcount)
+
+
+def sqlite_literal(value: object) -> str:
+    """``value`` (str, int or None) as an SQLite literal, quotes escaped."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise StoreError(f"no SQLite literal for {type(value).__name__} {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _raw_dtype(kind: Kind) -> pl.DataType:

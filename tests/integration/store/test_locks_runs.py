@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -105,3 +106,27 @@ def test_same_feed_is_archived_once_and_purged_by_age(database: Database) -> Non
             conn.execute(sa.select(feed_archive.c.id).order_by(feed_archive.c.id)).scalars().all()
         )
     assert left == sorted([first, other])
+
+
+def test_archive_is_zstd_and_older_zlib_archives_still_read(database: Database) -> None:
+    data = b"sku;price\r\n" + b"FLX-1;249,00\r\n" * 1000
+    with database.begin() as conn:
+        new = runs.archive_feed(conn, "flexit", 1, data, now=NOW)
+        stored = conn.execute(
+            sa.select(feed_archive.c.content).where(feed_archive.c.id == new)
+        ).scalar_one()
+        old = conn.execute(
+            sa.insert(feed_archive)
+            .values(
+                refurbisher="flexit",
+                run_id=None,
+                sha256="0" * 64,
+                size=len(data),
+                fetched_at=NOW,
+                content=zlib.compress(data, 6),
+            )
+            .returning(feed_archive.c.id)
+        ).scalar_one()
+        assert bytes(stored[:4]) == b"\x28\xb5\x2f\xfd"
+        assert runs.read_archived_feed(conn, new) == data
+        assert runs.read_archived_feed(conn, old) == data

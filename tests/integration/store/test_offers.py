@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import polars as pl
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -165,3 +167,48 @@ def test_index_of_refurbisher_without_offers_is_empty(database: Database) -> Non
         index = offers.load_offer_index(conn, "nobody")
     assert index.height == 0
     assert index.columns == list(offers.INDEX_COLUMNS)
+
+
+def test_index_narrows_to_given_columns_and_skus(loaded: Database) -> None:
+    wanted = pl.Series(["SKU-00007", "SKU-02999", "SKU-99999"])
+    with loaded.begin() as conn:
+        narrow = offers.load_offer_index(conn, "flexit", columns=("sku", "row_hash", "listed"))
+        prices = offers.load_offer_index(
+            conn, "flexit", columns=("sku", "price_purchase_amount"), skus=wanted
+        )
+    assert (narrow.columns, narrow.height) == (["sku", "row_hash", "listed"], N)
+    assert sorted(prices.rows()) == [
+        ("SKU-00007", Decimal("7.0007")),
+        ("SKU-02999", Decimal("2999.2999")),
+    ]
+
+
+def test_large_insert_keeps_every_index_and_the_unique_guard(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(offers, "_BULK_ROWS", 100)  # take the bulk path with a small feed
+    with database.begin() as conn:
+        conn.execute(
+            sa.insert(refurbishers),
+            [{"key": "flexit", "name": "f", "created_at": NOW, "updated_at": NOW}],
+        )
+        assert offers.insert_offers(conn, "flexit", _feed(500), run_id=1, now=NOW) == 500
+    names = {i["name"] for i in sa.inspect(database.engine).get_indexes("offers")}
+    assert {"ix_offers_refurbisher_listed", "ix_offers_refurbisher_updated_at"} <= names
+    duplicate = (sqlite3.IntegrityError, psycopg.errors.UniqueViolation)
+    with (
+        pytest.raises(duplicate, match=r"UNIQUE|uq_offers_refurbisher_sku"),
+        database.begin() as conn,
+    ):
+        offers.insert_offers(conn, "flexit", _feed(200), run_id=2, now=LATER)
+    with database.connect() as conn:
+        assert offers.load_offer_index(conn, "flexit").height == 500
+
+
+def test_index_version_moves_with_every_write(loaded: Database) -> None:
+    with loaded.begin() as conn:
+        before = offers.index_version(conn, "flexit")
+        offers.unlist_offers(conn, "flexit", ["SKU-00001"], reason="stale", run_id=2, now=LATER)
+        after = offers.index_version(conn, "flexit")
+        nobody = offers.index_version(conn, "nobody")
+    assert (before, after, nobody) == (NOW, LATER, None)

@@ -7,7 +7,14 @@ from decimal import Decimal
 import pytest
 
 from irp.errors import FeedError
-from irp.feeds.parse import FeedFormat, RowIssue, parse_feed
+from irp.feeds.parse import (
+    FeedFormat,
+    RowIssue,
+    kept_row_issues,
+    parse_feed,
+    read_feed,
+    validate_rows,
+)
 
 HEADER = "SKU;Name;EAN;Stock;Price;SRP;Group"
 MAPPING = {
@@ -262,3 +269,40 @@ def test_from_config_reads_attributes_by_name() -> None:
         records_path = None
 
     assert FeedFormat.from_config(Offers()) == NL
+
+
+def test_empty_last_column_is_read_without_row_issues() -> None:
+    parsed = parse_feed(feed("FLX-1;a;;1;1,00;;", 'FLX-2;"b;c";;2;2,00;;'), NL)
+    assert parsed.errors == []
+    assert parsed.offers.select("sku", "name", "product_group", "line").rows() == [
+        ("FLX-1", "a", None, 2),
+        ("FLX-2", "b;c", None, 3),
+    ]
+
+
+def test_short_row_among_empty_last_columns_is_still_named() -> None:
+    parsed = parse_feed(feed("FLX-1;a;;1;1,00;;", "FLX-2;b;;2;2,00", "FLX-3;c;;3;3,00;;"), NL)
+    assert parsed.offers.select("sku", "line").rows() == [("FLX-1", 2), ("FLX-3", 4)]
+    assert parsed.errors == [RowIssue(3, "(row)", "row has 5 fields, the header has 7")]
+
+
+def test_read_feed_keeps_the_raw_text_of_the_mapped_columns_by_field() -> None:
+    data = b"Extra;SKU;Name;EAN;Stock;Price;SRP;Group\r\nz; FLX-1 ;a;;1;1,00;;g\r\n"
+    raw = read_feed(data, NL)
+    assert raw.frame.columns == ["line", *MAPPING]
+    assert raw.frame.row(0) == (2, " FLX-1 ", "a", None, "1", "1,00", None, "g")
+    assert (raw.rows, raw.issues, raw.encoding) == (1, [], "utf-8")
+
+
+def test_kept_row_issues_report_bad_srp_and_ean_like_validation_does() -> None:
+    data = feed("FLX-1;a;8712345678907;1;10,00;1,234.56;g", "FLX-2;b;;1;10,00;0,00;g")
+    raw = read_feed(data, NL)
+    expected = [e for e in parse_feed(data, NL).errors if e.column in ("SRP", "EAN")]
+    assert kept_row_issues(raw.frame, NL) == expected
+    assert [e.line for e in expected] == [2, 2, 3]
+
+
+def test_validate_rows_flags_offers_kept_despite_a_problem() -> None:
+    raw = read_feed(feed("FLX-1;a;123;1;10,00;;g", "FLX-2;b;;1;10,00;;g"), NL)
+    offers, _ = validate_rows(raw.frame, NL, flag="bad")
+    assert offers.select("sku", "bad").rows() == [("FLX-1", True), ("FLX-2", False)]
