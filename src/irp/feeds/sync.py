@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,7 +166,9 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
         report.message = f"another sync of {ref.key} is running; try again when it ends"
         return _finish(db, report, {})
     try:
-        return _sync_locked(db, request, report)
+        report = _sync_locked(db, request, report)
+        _housekeeping(db, request, report)
+        return report
     finally:
         with db.begin() as conn:
             locks.release_refurbisher(conn, ref.key, owner)
@@ -199,7 +202,8 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
     if outcome.kind == "waiting":
         report.status = SyncStatus.WAITING
         report.message = (
-            f"{ref.key}: the feed file is still changing (being uploaded?); "
+            f"{ref.key}: the feed file is still being written (its size or mtime kept "
+            f"changing over {offers_cfg.waiting_retries + 1} look(s)); "
             "it will be read on the next run"
         )
         return _finish(db, report, run_fields)
@@ -236,7 +240,12 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
     run_fields["published_at"] = outcome.stat.mtime or (
         db.now() if changed_file or last is None else last["published_at"]
     )
-    if last is not None and last["fingerprint"] == fingerprint and not request.force:
+    if (
+        last is not None
+        and last["fingerprint"] == fingerprint
+        and not request.force
+        and not _fresh_version_of_stale_offers(db, request, run_fields["published_at"])
+    ):
         report.status = SyncStatus.UNCHANGED
         report.message = f"{ref.key}: same feed and pricing as run {last['id']}; nothing to write"
         run_fields["archive_id"] = last["archive_id"]
@@ -332,12 +341,90 @@ def _with_prices(
     return index.join(prices, on="sku", how="left")
 
 
+def _housekeeping(db: Database, request: SyncRequest, report: SyncReport) -> None:
+    """After every sync: unlist stale stock, and purge archives past their retention.
+
+    Stale means the newest feed version the supplier published (``published_at`` of
+    the last good run) is older than ``unlist_stale_after_hours``: a marketplace must
+    not sell stock nobody has confirmed for days. The offers come back with the next
+    fresh version. Runs even when this sync failed — that is when it matters most.
+    """
+    ref = request.refurbisher
+    offers = ref.offers
+    assert offers is not None and report.run_id is not None
+    with db.begin() as conn:
+        now = db.now()
+        run_store.purge_archive(
+            conn, ref.key, older_than=now - timedelta(days=offers.archive_retention_days)
+        )
+        last = run_store.last_successful_run(conn, ref.key)
+        published = last["published_at"] if last is not None else None
+        limit = timedelta(hours=offers.unlist_stale_after_hours)
+        if published is None or now - published <= limit:
+            return
+        skus = offer_store.listed_skus(conn, ref.key)
+        if not skus:
+            return
+        count = offer_store.unlist_offers(
+            conn, ref.key, skus, reason="stale", run_id=report.run_id, now=now
+        )
+        hours = (now - published).total_seconds() / 3600
+        note = (
+            f"{ref.key}: the newest feed version was published {hours:.0f} h ago, more than "
+            f"unlist_stale_after_hours {offers.unlist_stale_after_hours:g}; {count} offer(s) "
+            "unlisted until a fresh version arrives"
+        )
+        log.warning(note)
+        report.unlisted += count
+        report.listed = max(report.listed - count, 0)
+        report.message = f"{report.message}; {note}" if report.message else note
+        run_store.finish_run(
+            conn,
+            report.run_id,
+            str(report.status),
+            now=now,
+            message=report.message,
+            unlisted=report.unlisted,
+        )
+
+
+def _fresh_version_of_stale_offers(
+    db: Database, request: SyncRequest, published_at: object
+) -> bool:
+    """Whether offers unlisted as stale wait for exactly this (fresh) feed version.
+
+    A supplier may re-export the same content: the file hash is unchanged, but the new
+    export confirms the stock, so the offers must be listed again.
+    """
+    offers = request.refurbisher.offers
+    assert offers is not None
+    if not isinstance(published_at, datetime):
+        return False
+    if db.now() - published_at > timedelta(hours=offers.unlist_stale_after_hours):
+        return False
+    with db.connect() as conn:
+        return offer_store.count_unlisted(conn, request.refurbisher.key, "stale") > 0
+
+
 def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
+    """The feed, or why not; a file still being uploaded is looked at again a few times."""
     if request.file is not None:
         return _read_local(request.file)
-    assert request.refurbisher.offers is not None
-    source = open_source(request.refurbisher.offers, config_dir=request.config_dir)
-    return source.fetch_if_changed(None if request.force else last_stat)
+    offers = request.refurbisher.offers
+    assert offers is not None
+    source = open_source(offers, config_dir=request.config_dir, label=request.refurbisher.key)
+    outcome = source.fetch_if_changed(None if request.force else last_stat)
+    for _ in range(offers.waiting_retries):
+        if outcome.kind != "waiting":
+            break
+        log.info(
+            "%s: feed still changing; looking again in %s s",
+            request.refurbisher.key,
+            offers.waiting_retry_seconds,
+        )
+        time.sleep(offers.waiting_retry_seconds)
+        outcome = source.fetch_if_changed(None if request.force else last_stat)
+    return outcome
 
 
 def _read_local(path: Path) -> FetchOutcome:

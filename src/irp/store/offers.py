@@ -310,3 +310,19 @@ def _lit_datetime(now: datetime, dialect: str) -> pl.Expr:
     if dialect == "sqlite":
         return pl.lit(sqlite_datetime(now))
     return pl.lit(to_utc(now).isoformat())
+
+
+def listed_skus(conn: sa.Connection, refurbisher: str) -> list[str]:
+    """The SKUs of ``refurbisher``'s listed offers."""
+    o = offers_table.c
+    query = sa.select(o.sku).where(o.refurbisher == refurbisher, o.listed)
+    return list(conn.execute(query).scalars())
+
+
+def count_unlisted(conn: sa.Connection, refurbisher: str, reason: str) -> int:
+    """How many of ``refurbisher``'s offers IRP unlisted for ``reason``."""
+    o = offers_table.c
+    query = sa.select(sa.func.count()).where(
+        o.refurbisher == refurbisher, o.unlisted_reason == reason
+    )
+    return int(conn.execute(query).scalar_one())

@@ -7,7 +7,9 @@ and messages — and, for every refused feed, that nothing stored before was los
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -62,12 +64,13 @@ class Feed:
         self.config = load(path)
         return self.config
 
-    def publish(self, data: bytes) -> None:
-        """Upload a new version; its mtime moves on, as a supplier's export would."""
+    def publish(self, data: bytes, *, age: timedelta = timedelta(hours=1)) -> int:
+        """Upload a new version published ``age`` ago (each version a minute newer)."""
         self.file.write_bytes(data)
         self.version += 1
-        stamp = 1_790_000_000 + 60 * self.version
+        stamp = int((datetime.now(UTC) - age).timestamp()) + 60 * self.version
         os.utime(self.file, (stamp, stamp))
+        return stamp
 
     def sync(self, *, force: bool = False, file: Path | None = None) -> SyncReport:
         request = SyncRequest(
@@ -425,14 +428,89 @@ def test_feed_file_is_archived_once_per_content(feed: Feed) -> None:
 
 
 def test_freshness_is_the_remote_modification_time(feed: Feed) -> None:
-    feed.publish(feed_bytes(BASE_ROWS))
+    stamp = feed.publish(feed_bytes(BASE_ROWS))
 
     feed.sync()
     feed.sync()
 
     published = [r["published_at"] for r in runs(feed.database)]
-    expected = datetime.fromtimestamp(1_790_000_060, tz=UTC)
+    expected = datetime.fromtimestamp(stamp, tz=UTC)
     assert published == [expected, expected]
+
+
+def test_stale_feed_unlists_offers_until_a_fresh_export_of_the_same_file(feed: Feed) -> None:
+    data = feed_bytes(BASE_ROWS)
+    feed.publish(data, age=timedelta(hours=80))
+
+    stale = feed.sync()
+
+    assert (stale.status, stale.created, stale.unlisted, stale.listed) == (SyncStatus.OK, 5, 4, 0)
+    assert stale.message == (
+        "flexit: the newest feed version was published 80 h ago, more than "
+        "unlist_stale_after_hours 72; 4 offer(s) unlisted until a fresh version arrives"
+    )
+    offers = stored(feed.database)
+    assert {sku: (o["listed"], o["unlisted_reason"]) for sku, o in offers.items()} == {
+        "FLX-1": (False, "stale"),
+        "FLX-2": (False, None),
+        "FLX-3": (False, "stale"),
+        "FLX-4": (False, "stale"),
+        "FLX-5": (False, "stale"),
+    }
+
+    again = feed.sync()  # the same old file: still stale, nothing to relist
+    assert (again.status, again.listed) == (SyncStatus.UNCHANGED, 0)
+
+    feed.publish(data)  # the supplier re-exports the same content: fresh again
+    fresh = feed.sync()
+
+    assert (fresh.status, fresh.updated, fresh.listed) == (SyncStatus.OK, 4, 4)
+    relisted = stored(feed.database)
+    assert relisted["FLX-1"]["stock_available"] == 5
+    assert relisted["FLX-1"]["unlisted_reason"] is None
+
+
+def test_file_still_being_uploaded_waits_and_changes_nothing(feed: Feed) -> None:
+    feed.configure(offers_extra={"waiting_retries": 1, "waiting_retry_seconds": 0.05})
+    feed.publish(feed_bytes(BASE_ROWS))
+    stop = threading.Event()
+
+    def upload() -> None:  # the supplier's upload, still appending (blank lines)
+        while not stop.is_set():
+            with feed.file.open("ab") as out:
+                out.write(b"\r\n")
+            time.sleep(0.01)
+
+    writer = threading.Thread(target=upload)
+    writer.start()
+    try:
+        report = feed.sync()
+    finally:
+        stop.set()
+        writer.join()
+
+    assert report.status is SyncStatus.WAITING
+    assert report.message == (
+        "flexit: the feed file is still being written (its size or mtime kept changing "
+        "over 2 look(s)); it will be read on the next run"
+    )
+    assert stored(feed.database) == {}
+
+    done = feed.sync()
+    assert (done.status, done.created) == (SyncStatus.OK, 5)
+
+
+def test_archives_past_their_retention_are_purged(feed: Feed) -> None:
+    feed.configure(offers_extra={"archive_retention_days": 0})
+    feed.publish(feed_bytes(BASE_ROWS))
+    feed.sync()
+    feed.publish(feed_bytes(BASE_ROWS[:4]))
+
+    feed.sync()
+
+    with feed.database.connect() as conn:
+        kept = conn.execute(sa.select(sa.func.count()).select_from(feed_archive)).scalar_one()
+    assert kept == 0
 
 
 def test_local_file_option_reads_the_file_instead_of_the_connection(
