@@ -11,26 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from irp.redact import redact as redact_text
 from irp.store.tables import order_attempts
 
+if TYPE_CHECKING:
+    from irp.orders.sender import Sent
+
 RESPONSE_BODY_CAP = 64 * 1024  # characters of a response body kept per attempt
-REDACTED = "<secret>"
 SENDING = "sending"
 
 
 def redact(value: Any, secrets: Collection[str]) -> Any:
-    """``value`` with every occurrence of a secret string replaced by ``<secret>``."""
+    """``value`` (text or parsed JSON) with every secret string replaced by ``<secret>``."""
     if not secrets:
         return value
     if isinstance(value, str):
-        for secret in secrets:
-            if secret and secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
+        return redact_text(value, secrets)
     if isinstance(value, dict):
         return {key: redact(item, secrets) for key, item in value.items()}
     if isinstance(value, list):
@@ -73,6 +73,28 @@ def start_attempt(
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+def record_answer(
+    conn: sa.Connection,
+    attempt_id: int,
+    sent: Sent,
+    *,
+    outcome: str,
+    error: str | None,
+    secrets: Collection[str],
+) -> None:
+    """Complete an attempt with what ``sent`` brought back: status, capped body, timing."""
+    response = sent.response
+    finish_attempt(
+        conn,
+        attempt_id,
+        outcome=outcome,
+        duration_ms=sent.duration_ms,
+        status_code=response.status_code if response is not None else None,
+        response_body=capped_body(response.content, secrets) if response is not None else None,
+        error=error,
+    )
 
 
 def finish_attempt(

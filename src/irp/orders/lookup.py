@@ -161,19 +161,13 @@ class _Lookups:
                 not_found=self.lookup.not_found_asserts,
                 now=now,
             )
-            response = sent.response
-            attempts.finish_attempt(
+            attempts.record_answer(
                 conn,
                 attempt_id,
+                sent,
                 outcome=str(verdict.outcome),
-                duration_ms=sent.duration_ms,
-                status_code=response.status_code if response is not None else None,
-                response_body=(
-                    attempts.capped_body(response.content, self.secrets)
-                    if response is not None
-                    else None
-                ),
                 error=None if verdict.outcome is LookupOutcome.FOUND else verdict.reason,
+                secrets=self.secrets,
             )
             self._apply(conn, order_id, claimed_version, verdict, now)
             return order_result(conn, order_id)

@@ -348,19 +348,13 @@ class _Submitter:
         with write_transaction(self.db) as conn:
             now = self.now(conn)
             verdict = self._classify(sent, now)
-            response = sent.response
-            attempts.finish_attempt(
+            attempts.record_answer(
                 conn,
                 attempt_id,
+                sent,
                 outcome=str(verdict.outcome),
-                duration_ms=sent.duration_ms,
-                status_code=response.status_code if response is not None else None,
-                response_body=(
-                    attempts.capped_body(response.content, self.secrets)
-                    if response is not None
-                    else None
-                ),
                 error=None if verdict.outcome is Outcome.SUBMITTED else verdict.reason,
+                secrets=self.secrets,
             )
             attempt_no = conn.execute(
                 sa.select(orders.c.attempts).where(orders.c.id == order_id)
