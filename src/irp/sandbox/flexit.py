@@ -12,10 +12,10 @@ import json
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from irp.sandbox.feed import flexit_feed
+from irp.sandbox.lifecycle import StartStop
 from irp.sandbox.order_api import FlexitOrderApi
 from irp.sandbox.sftp_server import SandboxSftpServer
 
@@ -33,7 +33,7 @@ def example_config() -> dict[str, Any]:
     return json.loads(EXAMPLE_CONFIG.read_text())  # type: ignore[no-any-return]
 
 
-class FlexitSandbox:
+class FlexitSandbox(StartStop):
     """A FlexIT SFTP server and order API on 127.0.0.1, with fresh random credentials.
 
     ``secrets`` are the environment variables the config's ``${...}`` references need.
@@ -72,17 +72,6 @@ class FlexitSandbox:
             self.order_api.stop()
         finally:
             self.sftp.stop()
-
-    def __enter__(self) -> FlexitSandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def config(self, *, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``examples/flexit.json`` pointed at this sandbox (hosts, ports, host key)."""

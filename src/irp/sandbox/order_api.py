@@ -59,11 +59,11 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 from irp.sandbox.credentials import CredentialChecker
 from irp.sandbox.faults import FaultQueue, make_fault
+from irp.sandbox.lifecycle import StartStop
 from irp.sandbox.order_routes import (
     ORDER_PATH,
     TOKEN_PATH,
@@ -76,7 +76,7 @@ from irp.sandbox.order_routes import (
 __all__ = ["FlexitOrderApi", "RecordedRequest"]
 
 
-class FlexitOrderApi:
+class FlexitOrderApi(StartStop):
     """The FlexIT order API on 127.0.0.1; see the module docstring for routes and faults.
 
     >>> with FlexitOrderApi(client_id="id", client_secret="secret") as api:
@@ -158,17 +158,6 @@ class FlexitOrderApi:
         deadline = time.monotonic() + 2
         while self._connections and time.monotonic() < deadline:
             time.sleep(0.01)
-
-    def __enter__(self) -> FlexitOrderApi:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- addresses ---------------------------------------------------------------
 

@@ -17,10 +17,10 @@ import hmac
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from types import TracebackType
 
 import asyncssh
 
+from irp.sandbox.lifecycle import StartStop
 from irp.sources.hostkeys import fingerprint, key_line
 
 _STOP_TIMEOUT = 5.0
@@ -57,7 +57,7 @@ class _PasswordServer(asyncssh.SSHServer):
         )
 
 
-class SandboxSftpServer:
+class SandboxSftpServer(StartStop):
     """An asyncssh SFTP server chrooted to ``root``, listening on ``host``:``port``.
 
     ``port=0`` picks a free port (read it from ``.port`` after ``start()``). An ed25519
@@ -156,17 +156,6 @@ class SandboxSftpServer:
         thread.join(timeout=_STOP_TIMEOUT)
         self._loop = self._thread = self._acceptor = None
         self._port = None
-
-    def __enter__(self) -> SandboxSftpServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _run(self, loop: asyncio.AbstractEventLoop, ready: Future[int]) -> None:
         asyncio.set_event_loop(loop)
