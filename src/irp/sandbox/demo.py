@@ -106,7 +106,7 @@ def _orders(say: Say, db: Database, config: Config, sandbox: FlexitSandbox) -> i
     say(f"2. orders: accept {len(orders)} marketplace orders (countries as name, alpha-3, alpha-2)")
     for result in accept_orders(db, config, orders):
         say(f"   {result.message}")
-    say("   the sandbox will drop one connection after FlexIT created that order")
+    say("   the sandbox will cut the connection right after FlexIT created one of them")
     _inject_last(sandbox, len(orders))
 
     say("")
