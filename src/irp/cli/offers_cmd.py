@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -198,6 +199,10 @@ def _print_report(report: SyncReport) -> None:
             f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
             f"unlisted {report.unlisted}, held {report.held}; listed now {report.listed}\n"
         )
+    if report.published_at is not None:
+        age = (datetime.now(UTC) - report.published_at).total_seconds() / 3600
+        stamp = report.published_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.write(f"  newest feed version published {stamp} ({age:.1f} h ago)\n")
     for issue in report.errors[:20]:
         out.write(f"  line {issue.line}, {issue.column}: {issue.message}\n")
     if len(report.errors) > 20:

@@ -97,6 +97,8 @@ class SyncReport:
     unlisted: int = 0
     held: int = 0
     listed: int = 0
+    published_at: datetime | None = None
+    """Freshness: when the supplier published the newest feed version IRP has read."""
     errors: list[RowIssue] = field(default_factory=list)
 
     @property
@@ -104,7 +106,7 @@ class SyncReport:
         return self.status in (SyncStatus.OK, SyncStatus.UNCHANGED)
 
     def to_json(self) -> dict[str, object]:
-        """The SPEC §6 shape, with ``run_id``, ``message``, ``held`` and ``listed`` added."""
+        """The SPEC §6 shape, plus run_id, message, held, listed and published_at."""
         return {
             "refurbisher": self.refurbisher,
             "status": str(self.status),
@@ -119,6 +121,7 @@ class SyncReport:
             "unlisted": self.unlisted,
             "held": self.held,
             "listed": self.listed,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
             "errors": [
                 {"line": e.line, "column": e.column, "message": e.message} for e in self.errors
             ],
@@ -359,6 +362,7 @@ def _housekeeping(db: Database, request: SyncRequest, report: SyncReport) -> Non
         )
         last = run_store.last_successful_run(conn, ref.key)
         published = last["published_at"] if last is not None else None
+        report.published_at = published
         limit = timedelta(hours=offers.unlist_stale_after_hours)
         if published is None or now - published <= limit:
             return

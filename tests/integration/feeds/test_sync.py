@@ -431,11 +431,13 @@ def test_freshness_is_the_remote_modification_time(feed: Feed) -> None:
     stamp = feed.publish(feed_bytes(BASE_ROWS))
 
     feed.sync()
-    feed.sync()
+    second = feed.sync()
 
     published = [r["published_at"] for r in runs(feed.database)]
     expected = datetime.fromtimestamp(stamp, tz=UTC)
     assert published == [expected, expected]
+    assert second.published_at == expected
+    assert second.to_json()["published_at"] == expected.isoformat()
 
 
 def test_stale_feed_unlists_offers_until_a_fresh_export_of_the_same_file(feed: Feed) -> None:
