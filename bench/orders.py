@@ -1,11 +1,16 @@
 """Order benchmark: payload render+validate throughput, and submit throughput (SQLite).
 
 Prints the machine, then
-1. FlexIT payload render + encode + validate (the simulator's schema validator), orders/s;
-2. ``submit_due`` of N pending orders against the local FlexIT simulator, with
-   ``max_concurrency`` 4 and 8, orders/s (each a real HTTP request and three commits).
+1. FlexIT payload render + encode + strict validation (the simulator's schema
+   validator), orders/s, with three lines per order;
+2. ``submit_due`` of N pending orders against the bundled FlexIT simulator, with
+   ``max_concurrency`` 4 and 8, orders/s: each order claimed (committed), sent over
+   HTTP, its answer checked, its attempt and state committed.
 
-    .venv/bin/python bench/orders.py [--orders 500]
+Everything runs on the FlexIT sandbox with ``examples/flexit.json`` pointed at it; the
+orders come in through the real intake after a real offer sync (neither is timed).
+
+    .venv/bin/python bench/orders.py [--orders 500] [--renders 5000]
 """
 
 from __future__ import annotations
@@ -13,68 +18,85 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.fixtures.order_api import FLEXIT_CLIENT_ID, FLEXIT_CLIENT_SECRET  # noqa: E402
-from tests.integration.orders.submit_support import add_order, flexit_config  # noqa: E402
-
-from irp.orders.context import build_context  # noqa: E402
-from irp.orders.payload_json import encode_payload  # noqa: E402
-from irp.orders.submit import submit_due  # noqa: E402
-from irp.sandbox.flexit_schema import parse_json, validate_order  # noqa: E402
-from irp.sandbox.order_api import FlexitOrderApi  # noqa: E402
-from irp.store.db import open_database  # noqa: E402
+from irp.config import Config, load_config
+from irp.feeds.export import offer_rows
+from irp.feeds.sync import SyncRequest, sync_offers
+from irp.orders.intake import accept_orders
+from irp.orders.payload_json import encode_payload
+from irp.orders.submit import submit_due
+from irp.sandbox.flexit import FlexitSandbox
+from irp.sandbox.flexit_schema import parse_json, validate_order
+from irp.store.db import Database, open_database
 
 
-def bench_render(config_dir: Path, api: FlexitOrderApi, count: int) -> float:
-    config = flexit_config(config_dir, api)
-    template = config.refurbishers["flexit"].order.template  # type: ignore[union-attr]
-    row = {
-        "id": "5001",
-        "order_number": "IU-100234",
-        "content": {
-            "shipping_address": {
-                "full_name": "Jan Jansen",
-                "full_address": "Damrak 1",
-                "zipcode": "1012 AB",
-                "city": "Amsterdam",
-                "country": "NL",
-            }
+def inbound(order_id: str, skus: list[str]) -> dict[str, Any]:
+    """A marketplace order with one line per SKU."""
+    return {
+        "id": order_id,
+        "refurbisher": "flexit",
+        "order_number": f"IU-{order_id}",
+        "shipping_address": {
+            "full_name": "Jan Jansen",
+            "full_address": "Damrak 1",
+            "zipcode": "1012 AB",
+            "city": "Amsterdam",
+            "country": "NL",
         },
+        "items": [{"sku": sku, "quantity": 1, "unit_price_tax_excl": "249.00"} for sku in skus],
     }
+
+
+def bench_render(config: Config, skus: list[str], count: int) -> float:
+    from irp.orders.context import build_context
+
+    order = config.refurbishers["flexit"].order
+    assert order is not None
+    row = {"id": "0", "order_number": "IU-0", "content": inbound("0", skus)}
     lines = [
-        {"line_no": n, "sku": f"FLX-{n}", "quantity": 1, "unit_price_tax_excl": "249.00"}
-        for n in range(1, 4)
+        {"line_no": n, "sku": sku, "quantity": 1, "unit_price_tax_excl": Decimal("249.00")}
+        for n, sku in enumerate(skus, start=1)
     ]
     started = time.perf_counter()
     for n in range(count):
-        payload = template.render(build_context({**row, "id": str(n)}, lines))
+        payload = order.template.render(build_context({**row, "id": str(n)}, lines))
         issues = validate_order(parse_json(encode_payload(payload)))
         assert not issues, issues
     return count / (time.perf_counter() - started)
 
 
-def bench_submit(workdir: Path, orders: int, concurrency: int) -> float:
-    with FlexitOrderApi(client_id=FLEXIT_CLIENT_ID, client_secret=FLEXIT_CLIENT_SECRET) as api:
-        folder = workdir / f"c{concurrency}"
-        folder.mkdir()
-        config = flexit_config(folder, api, max_concurrency=concurrency)
-        db = open_database(f"sqlite:///{folder / 'irp.db'}", "acceptance")
-        for n in range(orders):
-            add_order(db, str(100000 + n))
+def bench_submit(sandbox: FlexitSandbox, folder: Path, orders: int, concurrency: int) -> float:
+    config_path = sandbox.write_config(
+        folder / "irp.json", overrides={"order": {"max_concurrency": concurrency}}
+    )
+    config = load_config(config_path, "acceptance")
+    db = open_database(f"sqlite:///{folder / 'irp.db'}", "acceptance")
+    try:
+        skus = _synced_skus(db, config, 3)
+        results = accept_orders(
+            db, config, (inbound(f"{concurrency}-{n}", skus) for n in range(orders))
+        )
+        assert all(r.result == "accepted" for r in results)
+        before = len(sandbox.order_api.orders)
         started = time.perf_counter()
-        results = submit_due(db, config)
+        submitted = submit_due(db, config, refurbisher="flexit")
         elapsed = time.perf_counter() - started
+    finally:
         db.close()
-        assert len(results) == orders and all(r.status == "submitted" for r in results)
-        assert len(api.orders) == orders
+    assert len(submitted) == orders and all(r.status == "submitted" for r in submitted)
+    assert len(sandbox.order_api.orders) - before == orders
     return orders / elapsed
+
+
+def _synced_skus(db: Database, config: Config, count: int) -> list[str]:
+    request = SyncRequest(config.refurbishers["flexit"], config.path.parent)
+    assert sync_offers(db, request).succeeded
+    return [row["sku"] for row in offer_rows(db, "flexit", listed_only=True, limit=count)]
 
 
 def main() -> None:
@@ -83,16 +105,28 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=5000)
     args = parser.parse_args()
     print(
-        f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+        f"machine: {platform.platform()}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        with FlexitOrderApi(client_id=FLEXIT_CLIENT_ID, client_secret=FLEXIT_CLIENT_SECRET) as api:
-            rate = bench_render(workdir, api, args.renders)
+    with (
+        tempfile.TemporaryDirectory(prefix="irp-bench-") as tmp,
+        FlexitSandbox(Path(tmp), rows=50) as sandbox,
+    ):
+        os.environ.update(sandbox.secrets)
+        first = Path(tmp) / "render"
+        first.mkdir()
+        config = load_config(sandbox.write_config(first / "irp.json"), "acceptance")
+        db = open_database(f"sqlite:///{first / 'irp.db'}", "acceptance")
+        try:
+            skus = _synced_skus(db, config, 3)
+        finally:
+            db.close()
+        rate = bench_render(config, skus, args.renders)
         print(f"render+encode+validate (3 lines): {rate:,.0f} orders/s ({args.renders} orders)")
         for concurrency in (4, 8):
-            rate = bench_submit(workdir, args.orders, concurrency)
+            folder = Path(tmp) / f"c{concurrency}"
+            folder.mkdir()
+            rate = bench_submit(sandbox, folder, args.orders, concurrency)
             print(
                 f"submit {args.orders} orders, SQLite, max_concurrency {concurrency}: "
                 f"{rate:,.0f} orders/s"
