@@ -265,5 +265,3 @@ def _compile_order(order: Any, key: str) -> tuple[dict[str, Any], list[ConfigErr
 
 def _string_map(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-
-
