@@ -30,7 +30,8 @@ from irp.cli.common import (
     stderr,
 )
 from irp.feeds import export
-from irp.feeds.sync import SyncReport, SyncRequest, sync_offers
+from irp.feeds.report import SyncReport
+from irp.feeds.sync import SyncRequest, sync_offers
 
 app = typer.Typer(no_args_is_help=True, help="Offer feeds: sync, list, export, row errors.")
 

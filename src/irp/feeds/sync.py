@@ -18,14 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +31,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from irp.errors import FeedError, SourceError
+from irp.feeds.background import Archiver, IndexLoader
 from irp.feeds.diff import (
     UNLISTED_HASH,
     OfferChanges,
@@ -41,8 +40,10 @@ from irp.feeds.diff import (
     split_unchanged,
     with_issue_bit,
 )
-from irp.feeds.parse import FeedFormat, RowIssue, kept_row_issues, read_feed, validate_rows
+from irp.feeds.freshness import fresh_version_of_stale_offers, keep_fresh
+from irp.feeds.parse import FeedFormat, kept_row_issues, read_feed, validate_rows
 from irp.feeds.price import Pricing, price_offers
+from irp.feeds.report import SyncReport, SyncStatus
 from irp.sources import FetchOutcome, RemoteStat, open_source
 from irp.store import locks
 from irp.store import offers as offer_store
@@ -67,65 +68,6 @@ CANONICAL = (
     "price_purchase_amount",
     "price_consumer_amount",
 )
-
-
-class SyncStatus(StrEnum):
-    """How a sync ended (SPEC §2). Exit 0 for ok and unchanged, 1 for the rest."""
-
-    OK = "ok"  # offers written (possibly none changed)
-    UNCHANGED = "unchanged"  # same file and pricing as the last good sync: nothing written
-    WAITING = "waiting"  # the remote file is still being written: try again later
-    REFUSED = "refused"  # guard, header or empty feed: nothing written
-    FAILED = "failed"  # the feed could not be fetched
-    BUSY = "busy"  # another sync of this refurbisher is running
-
-
-@dataclass
-class SyncReport:
-    """What ``irp offers sync --json`` prints, plus the run's identity."""
-
-    refurbisher: str
-    status: SyncStatus
-    run_id: int | None = None
-    message: str = ""
-    rows: int = 0
-    valid: int = 0
-    invalid: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    unlisted: int = 0
-    held: int = 0
-    listed: int = 0
-    published_at: datetime | None = None
-    """Freshness: when the supplier published the newest feed version IRP has read."""
-    errors: list[RowIssue] = field(default_factory=list)
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status in (SyncStatus.OK, SyncStatus.UNCHANGED)
-
-    def to_json(self) -> dict[str, object]:
-        """The SPEC §6 shape, plus run_id, message, held, listed and published_at."""
-        return {
-            "refurbisher": self.refurbisher,
-            "status": str(self.status),
-            "run_id": self.run_id,
-            "message": self.message,
-            "rows": self.rows,
-            "valid": self.valid,
-            "invalid": self.invalid,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "unlisted": self.unlisted,
-            "held": self.held,
-            "listed": self.listed,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "errors": [
-                {"line": e.line, "column": e.column, "message": e.message} for e in self.errors
-            ],
-        }
 
 
 Progress = Callable[[str], None]
@@ -170,7 +112,7 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
         return _finish(db, report, {})
     try:
         report = _sync_locked(db, request, report)
-        _housekeeping(db, request, report)
+        keep_fresh(db, request.refurbisher, report)
         return report
     finally:
         with db.begin() as conn:
@@ -247,7 +189,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
         last is not None
         and last["fingerprint"] == fingerprint
         and not request.force
-        and not _fresh_version_of_stale_offers(db, request, run_fields["published_at"])
+        and not fresh_version_of_stale_offers(db, request.refurbisher, run_fields["published_at"])
     ):
         report.status = SyncStatus.UNCHANGED
         report.message = f"{ref.key}: same feed and pricing as run {last['id']}; nothing to write"
@@ -255,8 +197,8 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
         return _finish(db, report, run_fields)
     # The archive copy is compressed and the stored index read in threads while the
     # feed is read and hashed.
-    archiver = _Archiver(ref.key, report.run_id, data, file_sha)
-    loader = _IndexLoader(db, ref.key)
+    archiver = Archiver(ref.key, report.run_id, data, file_sha)
+    loader = IndexLoader(db, ref.key)
 
     request.progress("parse")
     try:
@@ -325,8 +267,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
         return _finish(db, report, run_fields, conn=conn)
 
 
-#: What the diff needs of every stored offer; prices are loaded for the fresh rows only.
-_INDEX = ("sku", "row_hash", "listed")
+#: Stored prices the diff needs, loaded for the fresh rows only.
 _PRICES = ("sku", "price_purchase_amount", "held_purchase_amount")
 
 
@@ -342,72 +283,6 @@ def _with_prices(
     else:
         prices = offer_store.load_offer_index(conn, key, columns=_PRICES, skus=wanted)
     return index.join(prices, on="sku", how="left")
-
-
-def _housekeeping(db: Database, request: SyncRequest, report: SyncReport) -> None:
-    """After every sync: unlist stale stock, and purge archives past their retention.
-
-    Stale means the newest feed version the supplier published (``published_at`` of
-    the last good run) is older than ``unlist_stale_after_hours``: a marketplace must
-    not sell stock nobody has confirmed for days. The offers come back with the next
-    fresh version. Runs even when this sync failed — that is when it matters most.
-    """
-    ref = request.refurbisher
-    offers = ref.offers
-    assert offers is not None and report.run_id is not None
-    with db.begin() as conn:
-        now = db.now()
-        run_store.purge_archive(
-            conn, ref.key, older_than=now - timedelta(days=offers.archive_retention_days)
-        )
-        last = run_store.last_successful_run(conn, ref.key)
-        published = last["published_at"] if last is not None else None
-        report.published_at = published
-        limit = timedelta(hours=offers.unlist_stale_after_hours)
-        if published is None or now - published <= limit:
-            return
-        skus = offer_store.listed_skus(conn, ref.key)
-        if not skus:
-            return
-        count = offer_store.unlist_offers(
-            conn, ref.key, skus, reason="stale", run_id=report.run_id, now=now
-        )
-        hours = (now - published).total_seconds() / 3600
-        note = (
-            f"{ref.key}: the newest feed version was published {hours:.0f} h ago, more than "
-            f"unlist_stale_after_hours {offers.unlist_stale_after_hours:g}; {count} offer(s) "
-            "unlisted until a fresh version arrives"
-        )
-        log.warning(note)
-        report.unlisted += count
-        report.listed = max(report.listed - count, 0)
-        report.message = f"{report.message}; {note}" if report.message else note
-        run_store.finish_run(
-            conn,
-            report.run_id,
-            str(report.status),
-            now=now,
-            message=report.message,
-            unlisted=report.unlisted,
-        )
-
-
-def _fresh_version_of_stale_offers(
-    db: Database, request: SyncRequest, published_at: object
-) -> bool:
-    """Whether offers unlisted as stale wait for exactly this (fresh) feed version.
-
-    A supplier may re-export the same content: the file hash is unchanged, but the new
-    export confirms the stock, so the offers must be listed again.
-    """
-    offers = request.refurbisher.offers
-    assert offers is not None
-    if not isinstance(published_at, datetime):
-        return False
-    if db.now() - published_at > timedelta(hours=offers.unlist_stale_after_hours):
-        return False
-    with db.connect() as conn:
-        return offer_store.count_unlisted(conn, request.refurbisher.key, "stale") > 0
 
 
 def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
@@ -562,80 +437,3 @@ def _finish(
         run_store.finish_run(c, report.run_id, str(report.status), now=db.now(), **fields)
         run_store.add_row_errors(c, report.run_id, report.errors)
     return report
-
-
-class _IndexLoader:
-    """Read the narrow offer index in a background thread, on its own connection.
-
-    :meth:`result` checks, inside the sync's transaction, that no offer was written
-    since (:func:`offer_store.index_version`) and reads it again if one was.
-    """
-
-    def __init__(self, db: Database, key: str) -> None:
-        self._db, self._key = db, key
-        self._index: pl.DataFrame | None = None
-        self._version: object = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"index-{key}", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            with self._db.connect() as conn:
-                before = offer_store.index_version(conn, self._key)
-                index = offer_store.load_offer_index(conn, self._key, columns=_INDEX)
-                if offer_store.index_version(conn, self._key) == before:
-                    self._index, self._version = index, before
-        except BaseException as exc:  # re-raised in the caller's thread
-            self._error = exc
-
-    def result(self, conn: sa.Connection) -> pl.DataFrame:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        if self._index is None or offer_store.index_version(conn, self._key) != self._version:
-            log.info("%s: offers changed while the index was read; reading it again", self._key)
-            return offer_store.load_offer_index(conn, self._key, columns=_INDEX)
-        index, self._index = self._index, None
-        return index
-
-
-class _Archiver:
-    """Compress the raw feed in a background thread (zstd releases the GIL).
-
-    :meth:`store` waits for it and archives it in the caller's transaction, so the
-    compression runs beside the read instead of after it.
-    """
-
-    def __init__(self, key: str, run_id: int | None, data: bytes, digest: str) -> None:
-        self._key, self._run_id, self._digest = key, run_id, digest
-        self._data: bytes | None = data
-        self._compressed: bytes | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=f"archive-{key}", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            assert self._data is not None
-            self._compressed = run_store.compress_feed(self._data)
-        except BaseException as exc:  # re-raised in the caller's thread
-            self._error = exc
-
-    def store(self, conn: sa.Connection, now: datetime) -> int:
-        """The archive id of the feed (stored now, or already stored with this content)."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._data is not None
-        archive_id = run_store.archive_feed(
-            conn,
-            self._key,
-            self._run_id,
-            self._data,
-            now=now,
-            digest=self._digest,
-            compressed=self._compressed,
-        )
-        self._data = self._compressed = None
-        return archive_id

@@ -17,7 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from irp.config import Config
-from irp.feeds.sync import SyncReport, SyncRequest, SyncStatus, sync_offers
+from irp.feeds.report import SyncReport, SyncStatus
+from irp.feeds.sync import SyncRequest, sync_offers
 from irp.sandbox.sftp_server import SandboxSftpServer
 from irp.store import locks
 from irp.store.db import Database
