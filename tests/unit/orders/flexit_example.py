@@ -56,3 +56,28 @@ def example_context(country: str = "NL", price: Decimal = Decimal("249.00")) -> 
             }
         ],
     }
+
+
+#: What FlexIT expects for the SPEC §3 example order, field for field and type for type.
+EXPECTED_FLEXIT_PAYLOAD: dict[str, Any] = {
+    "customerNumber": 218535,
+    "yourReference": "IU-100234",
+    "externalDocumentNumber": "5001",
+    "currencyCode": "EUR",
+    "shipping": {
+        "isBlindShip": True,
+        "contact": {
+            "name": "Jan Jansen",
+            "email": "no-reply@iused.nl",
+            "phoneNumber": "0612345678",
+        },
+        "address": {
+            "postalCode": "1012 AB",
+            "name": "Jan Jansen",
+            "countryCode": "NL",
+            "city": "Amsterdam",
+            "addressLine1": "Damrak 1",
+        },
+    },
+    "lines": [{"sku": "FLX-1001", "quantity": 1, "unitPrice": Decimal("249.00")}],
+}

@@ -13,6 +13,7 @@ from irp.config import load_config
 from irp.money import canonical_money
 from irp.orders.context import build_context
 from irp.orders.payload_json import encode_payload
+from tests.unit.orders.flexit_example import EXPECTED_FLEXIT_PAYLOAD
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flexit.json"
 
@@ -105,28 +106,7 @@ def test_flexit_example_template_renders_the_payload_flexit_expects(
     assert order_config is not None
     payload = order_config.template.render(build_context(ORDER_ROW, LINES))
     wire = encode_payload(payload)
-    assert json.loads(wire) == {
-        "customerNumber": 218535,
-        "yourReference": "IU-100234",
-        "externalDocumentNumber": "5001",
-        "currencyCode": "EUR",
-        "shipping": {
-            "isBlindShip": True,
-            "contact": {
-                "name": "Jan Jansen",
-                "email": "no-reply@iused.nl",
-                "phoneNumber": "0612345678",
-            },
-            "address": {
-                "postalCode": "1012 AB",
-                "name": "Jan Jansen",
-                "countryCode": "NL",
-                "city": "Amsterdam",
-                "addressLine1": "Damrak 1",
-            },
-        },
-        "lines": [{"sku": "FLX-1001", "quantity": 1, "unitPrice": 249.0}],
-    }
+    assert json.loads(wire, parse_float=Decimal) == EXPECTED_FLEXIT_PAYLOAD
     assert b'"customerNumber":218535,' in wire
     assert b'"isBlindShip":true' in wire
     assert wire.endswith(b'"lines":[{"sku":"FLX-1001","quantity":1,"unitPrice":249.00}]}')

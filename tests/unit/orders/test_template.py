@@ -13,6 +13,7 @@ from irp.orders.paths import MISSING, resolve_path
 from irp.orders.payload_json import encode_payload
 from irp.orders.template import ORDER_CONTEXT_PATHS, compile_template
 from tests.unit.orders.flexit_example import (
+    EXPECTED_FLEXIT_PAYLOAD,
     FLEXIT_ITEM_OBJECT,
     FLEXIT_ORDER_OBJECT,
     example_context,
@@ -40,28 +41,7 @@ def config_messages(order_object: dict[str, str], item_object: dict[str, str] | 
 def test_flexit_template_renders_the_payload_flexit_expects() -> None:
     payload = flexit().render(example_context())
 
-    assert payload == {
-        "customerNumber": 218535,
-        "yourReference": "IU-100234",
-        "externalDocumentNumber": "5001",
-        "currencyCode": "EUR",
-        "shipping": {
-            "isBlindShip": True,
-            "contact": {
-                "name": "Jan Jansen",
-                "email": "no-reply@iused.nl",
-                "phoneNumber": "0612345678",
-            },
-            "address": {
-                "postalCode": "1012 AB",
-                "name": "Jan Jansen",
-                "countryCode": "NL",
-                "city": "Amsterdam",
-                "addressLine1": "Damrak 1",
-            },
-        },
-        "lines": [{"sku": "FLX-1001", "quantity": 1, "unitPrice": Decimal("249.00")}],
-    }
+    assert payload == EXPECTED_FLEXIT_PAYLOAD
     assert type(payload["customerNumber"]) is int
     assert payload["shipping"]["isBlindShip"] is True
     assert encode_payload(payload) == EXPECTED_FLEXIT_BYTES
