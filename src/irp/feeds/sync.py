@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,7 +97,7 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
     ref = request.refurbisher
     if ref.offers is None:
         raise FeedError(f"{ref.key}: no `offers` section in the config; nothing to sync")
-    owner = uuid.uuid4().hex
+    owner = locks.lock_owner()
     with db.begin() as conn:
         now = db.now()
         ensure_refurbisher(conn, ref.key, name=ref.name, refurbisher_id=ref.refurbisher_id, now=now)
@@ -108,7 +107,15 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
         )
     report = SyncReport(refurbisher=ref.key, status=SyncStatus.BUSY, run_id=run_id)
     if not locked:
-        report.message = f"another sync of {ref.key} is running; try again when it ends"
+        with db.connect() as conn:
+            current = locks.holder(conn, f"sync:{ref.key}")
+        who = (
+            f" ({locks.describe_owner(current[0])}, lock until "
+            f"{current[1].strftime('%Y-%m-%dT%H:%M:%SZ')})"
+            if current
+            else ""
+        )
+        report.message = f"another sync of {ref.key} is running{who}; try again when it ends"
         return _finish(db, report, {})
     try:
         report = _sync_locked(db, request, report)

@@ -5,17 +5,30 @@ compare-and-set update that only succeeds when the holder's lease has expired (o
 owner is the same, which extends it). Expiry is judged on the database clock, so
 machines with skewed clocks agree. Take and release a lock in their own short
 transactions (commit right away) so other processes see them.
+
+An owner is ``host/pid/nonce`` (:func:`lock_owner`). A holder on this same host whose
+process no longer exists (killed, out of memory) is taken over at once instead of
+blocking every sync until its lease runs out; a holder on another host is trusted
+until its lease expires.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from irp.store.db import database_now
 from irp.store.tables import locks
+
+
+def lock_owner() -> str:
+    """A new owner name for this process: ``host/pid/nonce``."""
+    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
 
 
 def try_lock(conn: sa.Connection, name: str, owner: str, ttl: timedelta) -> bool:
@@ -31,7 +44,47 @@ def try_lock(conn: sa.Connection, name: str, owner: str, ttl: timedelta) -> bool
         .where(locks.c.name == name, sa.or_(locks.c.expires_at < now, locks.c.owner == owner))
         .values(owner=owner, expires_at=now + ttl)
     )
-    return taken.rowcount == 1
+    if taken.rowcount == 1:
+        return True
+    current = holder(conn, name)
+    if current is None or not _dead_here(current[0]):
+        return False
+    taken_over = conn.execute(  # compare-and-set on the dead owner: one taker wins
+        sa.update(locks)
+        .where(locks.c.name == name, locks.c.owner == current[0])
+        .values(owner=owner, expires_at=now + ttl)
+    )
+    return taken_over.rowcount == 1
+
+
+def holder(conn: sa.Connection, name: str) -> tuple[str, datetime] | None:
+    """Who holds lock ``name`` and until when, or None."""
+    row = conn.execute(
+        sa.select(locks.c.owner, locks.c.expires_at).where(locks.c.name == name)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def describe_owner(owner: str) -> str:
+    """``host/pid/nonce`` as words: "pid 1234 on host web-1"."""
+    host, _, rest = owner.partition("/")
+    pid, _, _ = rest.partition("/")
+    return f"pid {pid} on host {host}" if pid.isdigit() else owner
+
+
+def _dead_here(owner: str) -> bool:
+    """Whether ``owner`` was a process on this host that no longer exists."""
+    host, _, rest = owner.partition("/")
+    pid, _, _ = rest.partition("/")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
 
 
 def release_lock(conn: sa.Connection, name: str, owner: str) -> bool:

@@ -7,6 +7,8 @@ and messages — and, for every refused feed, that nothing stored before was los
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -378,23 +380,50 @@ def test_force_applies_a_feed_the_guard_refuses(feed: Feed) -> None:
     assert report.listed == 1
 
 
-def test_second_sync_while_one_runs_is_busy(feed: Feed) -> None:
-    feed.publish(feed_bytes(BASE_ROWS))
+def _hold_sync_lock(feed: Feed, owner: str) -> None:
+    from irp.store.refurbishers import ensure_refurbisher
+
     with feed.database.begin() as conn:
-        from datetime import timedelta
-
-        from irp.store.refurbishers import ensure_refurbisher
-
         ensure_refurbisher(
             conn, "flexit", name="flexit", refurbisher_id=15, now=feed.database.now()
         )
-        assert locks.try_lock_refurbisher(conn, "flexit", "other-process", timedelta(minutes=5))
+        assert locks.try_lock_refurbisher(conn, "flexit", owner, timedelta(minutes=5))
+
+
+def test_second_sync_while_one_runs_is_busy(feed: Feed) -> None:
+    feed.publish(feed_bytes(BASE_ROWS))
+    _hold_sync_lock(feed, f"{socket.gethostname()}/{os.getpid()}/other-sync")
 
     report = feed.sync()
 
     assert report.status is SyncStatus.BUSY
-    assert report.message == "another sync of flexit is running; try again when it ends"
+    assert report.message.startswith(
+        f"another sync of flexit is running (pid {os.getpid()} on host {socket.gethostname()}, "
+        "lock until "
+    )
+    assert report.message.endswith("); try again when it ends")
     assert stored(feed.database) == {}
+
+
+def test_lock_of_a_killed_sync_on_this_host_is_taken_over(feed: Feed) -> None:
+    feed.publish(feed_bytes(BASE_ROWS))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    _hold_sync_lock(feed, f"{socket.gethostname()}/{gone.pid}/killed-sync")
+
+    report = feed.sync()
+
+    assert (report.status, report.created) == (SyncStatus.OK, 5)
+
+
+def test_lock_held_on_another_host_is_respected(feed: Feed) -> None:
+    feed.publish(feed_bytes(BASE_ROWS))
+    _hold_sync_lock(feed, "worker-7.example/4242/remote-sync")
+
+    report = feed.sync()
+
+    assert report.status is SyncStatus.BUSY
+    assert "(pid 4242 on host worker-7.example, lock until " in report.message
 
 
 def test_wrong_password_fails_and_no_secret_is_stored(
