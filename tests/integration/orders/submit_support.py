@@ -122,3 +122,18 @@ def attempt_rows(db: Database, order_id: str) -> list[dict[str, Any]]:
             .order_by(order_attempts.c.id)
         ).mappings()
         return [dict(row) for row in rows]
+
+
+def shown(config: Config, database: Database, order_id: str) -> tuple[str, dict[str, Any]]:
+    """What `irp orders show ID` tells the operator: the text, and the --json document."""
+    from typer.testing import CliRunner
+
+    from irp.cli.app import app
+
+    base = ["--config", str(config.path), "--db", database.url, "orders", "show", order_id]
+    runner = CliRunner()
+    text = runner.invoke(app, [*base], terminal_width=400)
+    as_json = runner.invoke(app, [*base, "--json"])
+    assert text.exit_code == 0, text.output
+    assert as_json.exit_code == 0, as_json.output
+    return " ".join(text.stdout.split()), json.loads(as_json.stdout)

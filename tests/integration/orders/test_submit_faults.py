@@ -1,7 +1,8 @@
 """Every fault of the FlexIT simulator, through real sockets and a real database.
 
 For each fault: the final state, how many orders the simulator created for the id
-(never two), and what the operator sees (last_error and the attempt rows).
+(never two), and what the operator sees: last_error, the attempt rows, and what
+`irp orders show` prints (text and --json).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.integration.orders.submit_support import (
     attempt_rows,
     flexit_config,
     order_row,
+    shown,
 )
 
 FAST = {"read_timeout": 0.5, "connect_timeout": 2}
@@ -105,6 +107,14 @@ def test_maybe_acted_on_without_lookup_waits_for_an_operator(
     )
     assert attempt["request_payload"]["externalDocumentNumber"] == "5001"
     assert row["lease_owner"] is None and row["lease_until"] is None
+    text, document = shown(config, database, "5001")
+    assert "status uncertain" in text
+    assert (
+        "The refurbisher may have this order: it must not be sent again blindly. Check their "
+        "portal for document number 5001, then: irp orders resolve 5001 --external-ref REF"
+    ) in text
+    assert (document["status"], document["external_reference"]) == ("uncertain", None)
+    assert [(a["kind"], a["outcome"]) for a in document["attempts"]] == [("submit", "uncertain")]
 
 
 # -- with the lookup (examples/flexit.json): every maybe ends submitted, exactly once --
@@ -136,6 +146,11 @@ def test_maybe_acted_on_with_lookup_ends_submitted_exactly_once(
     assert row["status"] == "submitted"
     assert order_api.created_count("5001") == 1
     assert row["external_reference"] == order_api.orders[0]["order_number"]
+    text, document = shown(config, database, "5001")
+    reference = order_api.orders[0]["order_number"]
+    assert f"The refurbisher accepted it as {reference}. Nothing to do" in text
+    assert (document["status"], document["external_reference"]) == ("submitted", reference)
+    assert document["actions"] == []  # settled without an operator step
     assert row["last_error"] is None
     outcomes = [(a["kind"], a["outcome"]) for a in attempt_rows(database, "5001")]
     if case.created:  # found by the first lookup
@@ -179,6 +194,9 @@ def test_busy_refurbisher_is_retried_after_the_backoff(
     assert row["last_error"].startswith(f"attempt 1 of 8: HTTP {fault}: the refurbisher is busy")
     assert submit_due(database, config) == []  # not due yet
     assert order_api.created_count("5001") == 0
+    text, document = shown(config, database, "5001")
+    assert "Waiting to be sent (attempt 2), due " in text
+    assert [a["outcome"] for a in document["attempts"]] == ["retry"]
 
     (second,) = submit_due(database, config, now=row["next_attempt_at"])
     assert (second.status, second.attempts, second.error) == ("submitted", 2, None)
@@ -205,6 +223,10 @@ def test_retries_stop_at_max_attempts_and_fail(
     assert row["last_error"].endswith("`irp orders retry 5001` sends it again")
     assert order_api.created_count("5001") == 0
     assert [a["outcome"] for a in attempt_rows(database, "5001")] == ["retry"] * 3
+    text, document = shown(config, database, "5001")
+    assert "Never accepted by the refurbisher: gave up after 3 attempts" in text
+    assert "The refurbisher did not act on it." in text
+    assert document["status"] == "failed"
 
 
 def test_refused_order_is_rejected_with_the_response_kept(
@@ -225,6 +247,10 @@ def test_refused_order_is_rejected_with_the_response_kept(
     assert (attempt["status_code"], attempt["outcome"]) == (422, "rejected")
     assert "refused (injected fault)" in attempt["response_body"]
     assert submit_due(database, config) == []
+    text, document = shown(config, database, "5001")
+    assert "The refurbisher refused it (HTTP 422: the refurbisher refused the order:" in text
+    assert "refused (injected fault)" in text  # the kept response body is shown
+    assert document["attempts"][0]["status_code"] == 422
 
 
 def test_slow_answer_within_the_read_timeout_is_submitted(
