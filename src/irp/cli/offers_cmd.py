@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -161,7 +162,7 @@ class _progress_bar:
         self.progress: Progress | None = None
         self.task: TaskID | None = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Callable[[str], None]:
         if not self.enabled:
             return lambda stage: None
         self.progress = Progress(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from irp.config import Config
@@ -26,8 +26,8 @@ class Runtime:
     config_path: Path
     env: str
     db_url: str | None
-    _config: Any = field(default=None, repr=False)
-    _database: Any = field(default=None, repr=False)
+    _config: Config | None = field(default=None, repr=False)
+    _database: Database | None = field(default=None, repr=False)
 
     @classmethod
     def from_options(cls, config: str | None, env: str | None, db: str | None) -> Runtime:
@@ -46,7 +46,7 @@ class Runtime:
 
             self._config = load_config(self.config_path, self.env)
             install_redaction(self._config.secret_values())
-        return self._config  # type: ignore[no-any-return]
+        return self._config
 
     def database(self) -> Database:
         """The environment's database, migrated and checked to belong to ``env``."""
@@ -55,7 +55,7 @@ class Runtime:
 
             url = self.db_url or default_database_url(self.config_path, self.env)
             self._database = open_database(url, self.env)
-        return self._database  # type: ignore[no-any-return]
+        return self._database
 
     def close(self) -> None:
         """Close the database if this invocation opened it (called when the command ends)."""
