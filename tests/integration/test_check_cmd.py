@@ -39,7 +39,7 @@ def test_check_reaches_feed_and_order_endpoint_and_resumes_paused_submissions(
     try:
         with db.begin() as conn:
             ensure_refurbisher(conn, "flexit", name="flexit", refurbisher_id=15, now=db.now())
-            pause_submissions(conn, "flexit", "flexit", "authentication refused (401)")
+            pause_submissions(conn, "flexit", "authentication refused (401)")
 
         code, report = _check(config, db_url)
 

@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,11 +39,13 @@ from irp.feeds.diff import (
     split_unchanged,
     with_issue_bit,
 )
+from irp.feeds.format import CANONICAL_FIELDS
 from irp.feeds.freshness import fresh_version_of_stale_offers, keep_fresh
 from irp.feeds.parse import FeedFormat, kept_row_issues, read_feed, validate_rows
 from irp.feeds.price import Pricing, price_offers
 from irp.feeds.report import SyncReport, SyncStatus
 from irp.sources import FetchOutcome, RemoteStat, open_source
+from irp.sources.local import LocalFileSource
 from irp.store import locks
 from irp.store import offers as offer_store
 from irp.store import runs as run_store
@@ -57,16 +59,6 @@ log = logging.getLogger(__name__)
 
 #: How long a sync may hold its refurbisher's lock before another may take it over.
 LOCK_TTL = timedelta(hours=1)
-
-#: Mapped fields that are offer columns; any other mapped field goes to ``extra``.
-CANONICAL = (
-    "sku",
-    "name",
-    "ean",
-    "stock_available",
-    "price_purchase_amount",
-    "price_consumer_amount",
-)
 
 
 Progress = Callable[[str], None]
@@ -294,8 +286,10 @@ def _with_prices(
 
 def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
     """The feed, or why not; a file still being uploaded is looked at again a few times."""
-    if request.file is not None:
-        return _read_local(request.file)
+    if request.file is not None:  # read now: an operator hands over a finished file
+        return LocalFileSource(request.file, where="--file", settle_seconds=0).fetch_if_changed(
+            None
+        )
     offers = request.refurbisher.offers
     assert offers is not None
     source = open_source(offers, config_dir=request.config_dir, label=request.refurbisher.key)
@@ -311,20 +305,6 @@ def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
         time.sleep(offers.waiting_retry_seconds)
         outcome = source.fetch_if_changed(None if request.force else last_stat)
     return outcome
-
-
-def _read_local(path: Path) -> FetchOutcome:
-    from irp.errors import SourceNotFoundError
-
-    try:
-        data = path.read_bytes()
-        st = path.stat()
-    except FileNotFoundError as exc:
-        raise SourceNotFoundError(f"--file {path}: no such file") from exc
-    except OSError as exc:
-        raise SourceNotFoundError(f"--file {path}: cannot be read: {exc.strerror}") from exc
-    mtime = datetime.fromtimestamp(st.st_mtime, tz=UTC)
-    return FetchOutcome(kind="fetched", data=data, stat=RemoteStat(size=len(data), mtime=mtime))
 
 
 def _guard(key: str, report: SyncReport, changes: OfferChanges, max_ratio: Decimal) -> str:
@@ -379,14 +359,14 @@ def _write(
 
 def _to_stored_columns(priced: pl.DataFrame, fmt: FeedFormat) -> pl.DataFrame:
     """Keep the stored columns; fold extra mapped fields into the ``extra`` JSON."""
-    extra_fields = [f for f in fmt.mapping if f not in CANONICAL]
+    extra_fields = [f for f in fmt.mapping if f not in CANONICAL_FIELDS]
     if extra_fields:
         extra = pl.struct([pl.col(f) for f in extra_fields]).struct.json_encode()
     else:
         extra = pl.lit(None, pl.String)
     return priced.with_columns(extra.alias("extra")).select(
         "sku",
-        *(c for c in CANONICAL if c != "sku"),
+        *(c for c in CANONICAL_FIELDS if c != "sku"),
         "price_selling_amount",
         "price_selling_amount_incl_vat",
         "listed",

@@ -245,12 +245,8 @@ def _act(
     plan: _Planner,
 ) -> ActionResult:
     """Read the order, let ``plan`` decide, then compare-and-set and record — one transaction."""
-    with db.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            # Take the write lock before reading so the read-then-write cannot interleave.
-            conn.execution_options(sqlite_begin="IMMEDIATE")
-        with conn.begin():
-            return _act_in(conn, order_id, action, actor, reason, plan)
+    with db.write_transaction() as conn:
+        return _act_in(conn, order_id, action, actor, reason, plan)
 
 
 def _act_in(

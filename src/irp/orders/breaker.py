@@ -43,7 +43,7 @@ def not_paused(refurbisher_column: sa.ColumnElement[str]) -> sa.ColumnElement[bo
     )
 
 
-def pause_submissions(conn: sa.Connection, key: str, name: str, reason: str) -> bool:
+def pause_submissions(conn: sa.Connection, key: str, reason: str) -> bool:
     """Pause ``key`` in the caller's transaction; False when it was already paused.
 
     The first reason is kept (later orders that hit the same wall do not overwrite
@@ -55,20 +55,8 @@ def pause_submissions(conn: sa.Connection, key: str, name: str, reason: str) -> 
         .where(refurbishers.c.key == key, refurbishers.c.submissions_paused_at.is_(None))
         .values(submissions_paused_at=now, paused_reason=reason, updated_at=now)
     ).rowcount
-    if not changed:
-        exists = conn.execute(sa.select(refurbishers.c.key).where(refurbishers.c.key == key))
-        if exists.first() is not None:
-            return False
-        conn.execute(
-            sa.insert(refurbishers).values(
-                key=key,
-                name=name,
-                submissions_paused_at=now,
-                paused_reason=reason,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+    if not changed:  # already paused (the row exists: orders.refurbisher references it)
+        return False
     _open_alert(conn, key, reason, now)
     log.warning("submissions to %s are paused: %s", key, reason)
     return True

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 
 from irp.config import Config
 from irp.orders.attempts import SENDING
-from irp.orders.sender import write_transaction
 from irp.orders.states import OrderStatus, transition
 from irp.store.db import Database, database_now
 from irp.store.tables import order_attempts, orders
@@ -54,7 +53,7 @@ def _expire(
     if config is not None and key in config.refurbishers:
         order = config.refurbishers[key].order
         lookup = order.lookup if order is not None else None
-    with write_transaction(db) as conn:
+    with db.write_transaction() as conn:
         now = database_now(conn)
         first_lookup = now + timedelta(seconds=lookup.delay_seconds) if lookup is not None else None
         if first_lookup is not None:

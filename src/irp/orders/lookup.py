@@ -37,7 +37,7 @@ from irp.orders.classify import LookupClassification, LookupOutcome, classify_lo
 from irp.orders.context import build_context
 from irp.orders.paths import MISSING, resolve_path
 from irp.orders.payload_json import encode_payload
-from irp.orders.sender import open_client, send, write_transaction
+from irp.orders.sender import open_client, send
 from irp.orders.states import OrderStatus, transition
 from irp.orders.submit import SubmitResult, order_result
 from irp.store.db import Database, database_now
@@ -136,7 +136,7 @@ class _Lookups:
         claimed_version, url, payload = claimed
         if url is None:
             return self._unusable(order_id, claimed_version, payload)
-        with write_transaction(self.db) as conn:
+        with self.db.write_transaction() as conn:
             attempt_id = attempts.start_attempt(
                 conn,
                 order_id,
@@ -150,7 +150,7 @@ class _Lookups:
         assert self.client is not None
         body = encode_payload(payload) if self.lookup.method == "POST" else None
         sent = send(self.client, self.lookup.method, url, body)
-        with write_transaction(self.db) as conn:
+        with self.db.write_transaction() as conn:
             now = self.now(conn)
             verdict = classify_lookup(
                 sent.response,
@@ -175,7 +175,7 @@ class _Lookups:
     def _claim(self, order_id: str, version: int) -> tuple[int, str | None, Any] | None:
         """Push lookup_next_at past the request (a lease) if nobody moved the order."""
         lease = timedelta(seconds=float(self.order.lease_seconds or 0.0))
-        with write_transaction(self.db) as conn:
+        with self.db.write_transaction() as conn:
             db_now = database_now(conn)
             claimed = conn.execute(
                 sa.update(orders)
@@ -216,7 +216,7 @@ class _Lookups:
             "which the sent payload does not have; fix the endpoint, or check with "
             f"{self.ref.name} and `irp orders resolve {order_id}`"
         )
-        with write_transaction(self.db) as conn:
+        with self.db.write_transaction() as conn:
             self._stay(conn, order_id, version, {"lookup_next_at": None, "last_error": message})
             return order_result(conn, order_id)
 

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
-import sqlalchemy as sa
 
 from irp.config import OrderConfig
 from irp.orders.auth import create_auth
 from irp.orders.classify import SendProgress
-from irp.store.db import Database
 
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
@@ -76,16 +72,6 @@ def send(client: httpx.Client, method: str, url: str, content: bytes | None = No
 
 def _elapsed_ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
-
-
-@contextmanager
-def write_transaction(db: Database) -> Iterator[sa.Connection]:
-    """One read-then-write transaction; ``BEGIN IMMEDIATE`` on SQLite so writers queue."""
-    with db.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.execution_options(sqlite_begin="IMMEDIATE")
-        with conn.begin():
-            yield conn
 
 
 class RateLimiter:

@@ -44,7 +44,7 @@ from irp.orders import attempts, breaker
 from irp.orders.classify import Classification, Outcome, classify_exception, classify_response
 from irp.orders.context import build_context
 from irp.orders.payload_json import encode_payload
-from irp.orders.sender import RateLimiter, Sent, open_client, send, write_transaction
+from irp.orders.sender import RateLimiter, Sent, open_client, send
 from irp.orders.states import OrderStatus, transition
 from irp.store.db import Database, database_now
 from irp.store.tables import order_lines, orders
@@ -262,7 +262,7 @@ class _Submitter:
             f"{self.ref.key}.order.order_object/item_object (or the order), then "
             f"`irp orders retry {order_id}`"
         )
-        with write_transaction(self.db) as conn:
+        with self.db.write_transaction() as conn:
             now = database_now(conn)
             moved = transition(
                 conn,
@@ -291,7 +291,7 @@ class _Submitter:
     def _claim(self, order_id: str, payload: Mapping[str, Any]) -> int | None:
         """pending -> submitting with a lease, committed with the attempt row; or None."""
         lease = timedelta(seconds=float(self.order.lease_seconds or 0.0))
-        with write_transaction(self.db) as conn:
+        with self.db.write_transaction() as conn:
             db_now = database_now(conn)
             claimed = transition(
                 conn,
@@ -345,7 +345,7 @@ class _Submitter:
         )
 
     def _apply(self, order_id: str, attempt_id: int, sent: Sent) -> SubmitResult:
-        with write_transaction(self.db) as conn:
+        with self.db.write_transaction() as conn:
             now = self.now(conn)
             verdict = self._classify(sent, now)
             attempts.record_answer(
@@ -373,9 +373,7 @@ class _Submitter:
             if not moved:
                 self._lease_lost(conn, order_id, verdict, values)
             elif verdict.outcome is Outcome.MISCONFIGURED:
-                breaker.pause_submissions(
-                    conn, self.ref.key, self.ref.name, f"order {order_id}: {verdict.reason}"
-                )
+                breaker.pause_submissions(conn, self.ref.key, f"order {order_id}: {verdict.reason}")
             return order_result(conn, order_id)
 
     def _next_state(

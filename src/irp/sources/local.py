@@ -25,11 +25,14 @@ class LocalFileSource:
         path: Path,
         *,
         label: str | None = None,
+        where: str | None = None,
         settle_seconds: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.path = path
         self.label = label
+        self.where = where or f"{auth_prefix(label)}.path"
+        """How error messages name the file's origin (the config key, or ``--file``)."""
         self.settle_seconds = settle_seconds
         self._sleep = sleep
 
@@ -69,7 +72,7 @@ class LocalFileSource:
         return RemoteStat(size=st.st_size, mtime=datetime.fromtimestamp(st.st_mtime, tz=UTC))
 
     def _convert(self, exc: OSError) -> Exception:
-        prefix = f"{auth_prefix(self.label)}.path"
+        prefix = self.where
         if isinstance(exc, FileNotFoundError):
             return SourceNotFoundError(f"{prefix}: {self.path} not found; check the path")
         if isinstance(exc, PermissionError):

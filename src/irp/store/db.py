@@ -83,6 +83,17 @@ class Database:
         with self.engine.begin() as conn:
             yield conn
 
+    @contextmanager
+    def write_transaction(self) -> Iterator[sa.Connection]:
+        """One read-then-write transaction: the compare-and-set paths use it.
+
+        On SQLite it starts with ``BEGIN IMMEDIATE``, so the write lock is taken before
+        the read and two writers queue instead of failing at commit; PostgreSQL's row
+        locks and compare-and-set ``UPDATE ... WHERE`` need nothing more.
+        """
+        with self.engine.connect() as conn, immediate(conn).begin():
+            yield conn
+
     def now(self) -> datetime:
         """The database's clock, as aware UTC (leases and locks compare against it)."""
         with self.engine.connect() as conn:
@@ -91,6 +102,13 @@ class Database:
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def immediate(conn: sa.Connection) -> sa.Connection:
+    """``conn`` set to begin its transactions with ``BEGIN IMMEDIATE`` on SQLite."""
+    if conn.dialect.name == "sqlite":
+        conn.execution_options(sqlite_begin="IMMEDIATE")
+    return conn
 
 
 def database_now(conn: sa.Connection) -> datetime:
@@ -112,17 +130,14 @@ def open_database(url: str, env: str) -> Database:
     shown = sa_url.render_as_string(hide_password=True)
     engine = _create_engine(sa_url)
     try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    conn.execute(
-                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-                    )
-                _check_environment(conn, env, shown)
-                head = _migrate(conn)
-                _record_environment(conn, env, head)
+        with engine.connect() as conn, immediate(conn).begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                )
+            _check_environment(conn, env, shown)
+            head = _migrate(conn)
+            _record_environment(conn, env, head)
     except sa.exc.OperationalError as exc:
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
