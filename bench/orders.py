@@ -30,26 +30,15 @@ from irp.feeds.sync import SyncRequest, sync_offers
 from irp.orders.intake import accept_orders
 from irp.orders.payload_json import encode_payload
 from irp.orders.submit import submit_due
-from irp.sandbox.flexit import FlexitSandbox
+from irp.sandbox.flexit import FlexitSandbox, example_inbound_order
 from irp.sandbox.flexit_schema import parse_json, validate_order
 from irp.store.db import Database, open_database
 
 
 def inbound(order_id: str, skus: list[str]) -> dict[str, Any]:
-    """A marketplace order with one line per SKU."""
-    return {
-        "id": order_id,
-        "refurbisher": "flexit",
-        "order_number": f"IU-{order_id}",
-        "shipping_address": {
-            "full_name": "Jan Jansen",
-            "full_address": "Damrak 1",
-            "zipcode": "1012 AB",
-            "city": "Amsterdam",
-            "country": "NL",
-        },
-        "items": [{"sku": sku, "quantity": 1, "unit_price_tax_excl": "249.00"} for sku in skus],
-    }
+    """The SPEC §3 example order with one line per SKU."""
+    items = [{"sku": sku, "quantity": 1, "unit_price_tax_excl": "249.00"} for sku in skus]
+    return example_inbound_order(id=order_id, order_number=f"IU-{order_id}", items=items)
 
 
 def bench_render(config: Config, skus: list[str], count: int) -> float:

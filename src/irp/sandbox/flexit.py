@@ -33,6 +33,25 @@ def example_config() -> dict[str, Any]:
     return json.loads(EXAMPLE_CONFIG.read_text())  # type: ignore[no-any-return]
 
 
+def example_inbound_order(**changes: Any) -> dict[str, Any]:
+    """The SPEC §3 example marketplace order (id 5001, FLX-1001), with top-level ``changes``."""
+    order: dict[str, Any] = {
+        "id": "5001",
+        "refurbisher": "flexit",
+        "order_number": "IU-100234",
+        "shipping_address": {
+            "full_name": "Jan Jansen",
+            "full_address": "Damrak 1",
+            "zipcode": "1012 AB",
+            "city": "Amsterdam",
+            "country": "NL",
+        },
+        "items": [{"sku": "FLX-1001", "quantity": 1, "unit_price_tax_excl": "249.00"}],
+    }
+    order.update(changes)
+    return order
+
+
 class FlexitSandbox(StartStop):
     """A FlexIT SFTP server and order API on 127.0.0.1, with fresh random credentials.
 

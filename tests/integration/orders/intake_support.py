@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from irp.config import Config, load_config
+from irp.sandbox.flexit import example_inbound_order
 from irp.store.db import Database
 from irp.store.tables import offers, orders, refurbishers
 
@@ -25,21 +26,7 @@ SECRETS = {
 
 def spec_order(**changes: Any) -> dict[str, Any]:
     """The SPEC §3 example inbound order, with top-level ``changes``."""
-    order: dict[str, Any] = {
-        "id": "5001",
-        "refurbisher": "flexit",
-        "order_number": "IU-100234",
-        "shipping_address": {
-            "full_name": "Jan Jansen",
-            "full_address": "Damrak 1",
-            "zipcode": "1012 AB",
-            "city": "Amsterdam",
-            "country": "NL",
-        },
-        "items": [{"sku": "FLX-1001", "quantity": 1, "unit_price_tax_excl": "249.00"}],
-    }
-    order.update(changes)
-    return order
+    return example_inbound_order(**changes)
 
 
 def write_config(folder: Path, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> Path:

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from irp.config import Config, load_config
+from irp.sandbox.flexit import example_inbound_order
 from irp.sandbox.order_api import FlexitOrderApi
 from irp.store.db import Database
 from irp.store.tables import order_attempts, order_lines, orders, refurbishers
@@ -53,20 +54,9 @@ def flexit_config(
 def add_order(db: Database, order_id: str, *, refurbisher: str = "flexit") -> None:
     """Store a pending order due now, with one line, as intake would."""
     now = db.now()  # the database clock, as intake does: due means due by that clock
-    content = {
-        "id": order_id,
-        "refurbisher": refurbisher,
-        "order_number": f"IU-{order_id}",
-        "currency": "EUR",
-        "shipping_address": {
-            "full_name": "Jan Jansen",
-            "full_address": "Damrak 1",
-            "zipcode": "1012 AB",
-            "city": "Amsterdam",
-            "country": "NL",
-        },
-        "items": [{"sku": "FLX-1001", "quantity": 1, "unit_price_tax_excl": "249.00"}],
-    }
+    content = example_inbound_order(
+        id=order_id, refurbisher=refurbisher, order_number=f"IU-{order_id}", currency="EUR"
+    )
     with db.begin() as conn:
         known = conn.execute(sa.select(refurbishers.c.key).where(refurbishers.c.key == refurbisher))
         if known.first() is None:

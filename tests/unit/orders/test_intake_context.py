@@ -13,6 +13,7 @@ from irp.config import load_config
 from irp.money import canonical_money
 from irp.orders.context import build_context
 from irp.orders.payload_json import encode_payload
+from irp.sandbox.flexit import example_inbound_order
 from tests.unit.orders.flexit_example import EXPECTED_FLEXIT_PAYLOAD
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flexit.json"
@@ -20,20 +21,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flexit.json"
 ORDER_ROW: dict[str, Any] = {
     "id": "5001",
     "order_number": "IU-100234",
-    "content": {
-        "id": "5001",
-        "refurbisher": "flexit",
-        "order_number": "IU-100234",
-        "currency": "EUR",
-        "shipping_address": {
-            "full_name": "Jan Jansen",
-            "full_address": "Damrak 1",
-            "zipcode": "1012 AB",
-            "city": "Amsterdam",
-            "country": "NL",
-        },
-        "items": [{"sku": "FLX-1001", "quantity": 1, "unit_price_tax_excl": "249.00"}],
-    },
+    "content": example_inbound_order(currency="EUR"),
 }
 # As the store hands them back: Money columns padded to four decimals.
 LINES: list[dict[str, Any]] = [

@@ -9,24 +9,11 @@ import pytest
 
 from irp.errors import OrderError
 from irp.orders.intake import content_hash, load_order_document, parse_inbound
+from irp.sandbox.flexit import example_inbound_order
 
 
 def _order(**changes: Any) -> dict[str, Any]:
-    order: dict[str, Any] = {
-        "id": "5001",
-        "refurbisher": "flexit",
-        "order_number": "IU-100234",
-        "shipping_address": {
-            "full_name": "Jan Jansen",
-            "full_address": "Damrak 1",
-            "zipcode": "1012 AB",
-            "city": "Amsterdam",
-            "country": "NL",
-        },
-        "items": [{"sku": "FLX-1001", "quantity": 1, "unit_price_tax_excl": "249.00"}],
-    }
-    order.update(changes)
-    return order
+    return example_inbound_order(**changes)
 
 
 def _with_country(country: object) -> dict[str, Any]:
