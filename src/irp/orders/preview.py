@@ -42,12 +42,10 @@ def preview_orders(
 ) -> list[Preview]:
     """Render each order of ``raws`` with refurbisher ``name``'s template.
 
-    Raises OrderError when ``name`` is not a configured refurbisher with an order section.
+    Raises ConfigError for an unknown refurbisher (a usage error, as in every command)
+    and OrderError when it has no order section.
     """
-    refurbisher = config.refurbishers.get(name)
-    if refurbisher is None:
-        known = ", ".join(sorted(config.refurbishers)) or "none"
-        raise OrderError(f"refurbisher {name!r} is not in the config (known: {known})")
+    refurbisher = config.refurbisher(name)
     if refurbisher.order is None:
         raise OrderError(f"refurbisher {name!r} has no order section in the config")
     order_config = refurbisher.order
