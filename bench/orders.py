@@ -28,11 +28,11 @@ from irp.config import Config, load_config
 from irp.feeds.export import offer_rows
 from irp.feeds.sync import SyncRequest, sync_offers
 from irp.orders.intake import accept_orders
-from irp.orders.payload_json import encode_payload
 from irp.orders.submit import submit_due
 from irp.sandbox.flexit import FlexitSandbox, example_inbound_order
 from irp.sandbox.flexit_schema import parse_json, validate_order
 from irp.store.db import Database, open_database
+from irp.template.payload_json import encode_payload
 
 
 def inbound(order_id: str, skus: list[str]) -> dict[str, Any]:

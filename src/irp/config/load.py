@@ -223,8 +223,8 @@ def _compile_order(order: Any, key: str) -> tuple[dict[str, Any], list[ConfigErr
     """Compile the payload template and assert rules, wherever their shape allows."""
     if not isinstance(order, dict):
         return {}, []
-    from irp.orders.asserts import compile_asserts, validate_fields
-    from irp.orders.template import compile_template
+    from irp.template.asserts import compile_asserts, validate_fields
+    from irp.template.payload import compile_template
 
     compiled: dict[str, Any] = {}
     errors: list[ConfigError] = []

@@ -15,8 +15,8 @@ from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_valid
 from irp.config.base import ConfigModel, Seconds, fail_at
 
 if TYPE_CHECKING:
-    from irp.orders.asserts import AssertRules
-    from irp.orders.template import PayloadTemplate
+    from irp.template.asserts import AssertRules
+    from irp.template.payload import PayloadTemplate
 
 Url = Annotated[str, Field(pattern=r"^https?://\S+$")]
 

@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from irp.errors import FatalSupplierError, RetriableSupplierError
-from irp.orders.asserts import AssertRules, extract_fields
+from irp.template.asserts import AssertRules, extract_fields
 
 __all__ = [
     "Classification",

@@ -35,13 +35,13 @@ from irp.errors import IrpError
 from irp.orders import attempts, breaker
 from irp.orders.classify import LookupClassification, LookupOutcome, classify_lookup
 from irp.orders.context import build_context
-from irp.orders.paths import MISSING, resolve_path
-from irp.orders.payload_json import encode_payload
 from irp.orders.sender import open_client, send
 from irp.orders.states import OrderStatus, transition
 from irp.orders.submit import SubmitResult, order_result
 from irp.store.db import Database, database_now
 from irp.store.tables import order_lines, orders
+from irp.template.paths import MISSING, resolve_path
+from irp.template.payload_json import encode_payload
 
 __all__ = ["fill_placeholders", "run_due_lookups"]
 

@@ -2,7 +2,7 @@
 
 The order is validated exactly as intake does (refurbisher, currency, country, stored
 offers) except for idempotency, then rendered through the refurbisher's compiled
-template and encoded by :func:`irp.orders.payload_json.encode_payload` — the very bytes
+template and encoded by :func:`irp.template.payload_json.encode_payload` — the very bytes
 the submitter would put on the wire. :func:`pretty_json` indents those bytes for a
 human without touching a digit (``249.00`` stays ``249.00``).
 """
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from irp.errors import OrderError, TemplateError
 from irp.orders.context import build_context
 from irp.orders.intake import order_id_of, validate_order
-from irp.orders.payload_json import encode_payload
+from irp.template.payload_json import encode_payload
 
 if TYPE_CHECKING:
     from irp.config import Config

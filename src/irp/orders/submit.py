@@ -43,11 +43,11 @@ from irp.errors import IrpError
 from irp.orders import attempts, breaker
 from irp.orders.classify import Classification, Outcome, classify_exception, classify_response
 from irp.orders.context import build_context
-from irp.orders.payload_json import encode_payload
 from irp.orders.sender import RateLimiter, Sent, open_client, send
 from irp.orders.states import OrderStatus, transition
 from irp.store.db import Database, database_now
 from irp.store.tables import order_lines, orders
+from irp.template.payload_json import encode_payload
 
 __all__ = [
     "BACKOFF_BASE_SECONDS",

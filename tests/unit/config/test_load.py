@@ -12,7 +12,7 @@ from irp.config import ConfigFileError, deep_merge, load_config
 from irp.config.offers import SftpAuth
 from irp.config.order import ClientIdSecretAuth
 from irp.errors import ConfigErrors
-from irp.orders.template import PayloadTemplate
+from irp.template.payload import PayloadTemplate
 
 from .conftest import EXAMPLE, WriteConfig
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from irp.orders.asserts import compile_asserts
 from irp.orders.classify import Outcome, classify_response, parse_retry_after
+from irp.template.asserts import compile_asserts
 
 ASSERTS = compile_asserts({"status": "in:201", "OrderNumber": "present|filled"}, path="t")
 FIELDS = {"externalOrderReference": "OrderNumber"}

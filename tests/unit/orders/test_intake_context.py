@@ -12,8 +12,8 @@ import pytest
 from irp.config import load_config
 from irp.money import canonical_money
 from irp.orders.context import build_context
-from irp.orders.payload_json import encode_payload
 from irp.sandbox.flexit import example_inbound_order
+from irp.template.payload_json import encode_payload
 from tests.unit.orders.flexit_example import EXPECTED_FLEXIT_PAYLOAD
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flexit.json"

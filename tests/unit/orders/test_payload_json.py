@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from irp.errors import TemplateError
-from irp.orders.payload_json import encode_payload
+from irp.template.payload_json import encode_payload
 
 
 def test_decimal_is_written_with_its_exact_digits() -> None:

@@ -9,7 +9,7 @@ Grammar (whitespace between tokens is ignored outside literals)::
     WORD       := [A-Za-z0-9_]+                          (all digits = list index)
 
 The parser only knows the syntax; which filters and context paths exist is checked by
-:mod:`irp.orders.template`. Every error is a :class:`~irp.errors.TemplateError` whose
+:mod:`irp.template.payload`. Every error is a :class:`~irp.errors.TemplateError` whose
 message quotes the expression and says what is wrong.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from irp.errors import TemplateError
-from irp.orders.casts import CASTS
+from irp.template.casts import CASTS
 
 ITEMS_PLACEHOLDER: Final = "%ITEMS%"
 _WORD: Final = re.compile(r"[A-Za-z0-9_]+")

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from irp.errors import ConfigErrors
-from irp.orders.asserts import compile_asserts, extract_fields, validate_fields
+from irp.template.asserts import compile_asserts, extract_fields, validate_fields
 
 
 def check(rules: str, body: object, *, key: str = "v", status: int = 201) -> list[str]:

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from irp.errors import ConfigErrors, TemplateError
-from irp.orders.paths import MISSING, resolve_path
-from irp.orders.payload_json import encode_payload
-from irp.orders.template import ORDER_CONTEXT_PATHS, compile_template
+from irp.template.paths import MISSING, resolve_path
+from irp.template.payload import ORDER_CONTEXT_PATHS, compile_template
+from irp.template.payload_json import encode_payload
 from tests.unit.orders.flexit_example import (
     EXPECTED_FLEXIT_PAYLOAD,
     FLEXIT_ITEM_OBJECT,

@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import Final
 
 from irp.errors import ConfigError, ConfigErrors, TemplateError
-from irp.orders.paths import MISSING, resolve_path
-from irp.orders.payload_json import encode_payload
+from irp.template.paths import MISSING, resolve_path
+from irp.template.payload_json import encode_payload
 
 __all__ = ["RULES", "AssertRules", "compile_asserts", "extract_fields", "validate_fields"]
 

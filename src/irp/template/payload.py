@@ -2,7 +2,7 @@
 
 An operator describes the payload a refurbisher's API expects as two flat objects,
 ``order_object`` and ``item_object``, whose keys are dotted output paths and whose
-values are expressions (see ``docs/templates.md`` and :mod:`irp.orders.template_parser`).
+values are expressions (see ``docs/templates.md`` and :mod:`irp.template.parser`).
 Compiling checks every expression — syntax, casts, filters, context paths, key
 nesting — so a bad template fails when the config loads, not when the first order
 arrives. Rendering is a pure function of the order context.
@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
 from irp.errors import ConfigError, ConfigErrors, TemplateError
-from irp.orders.casts import apply_cast
-from irp.orders.filters import FILTERS
-from irp.orders.paths import MISSING, resolve_path
-from irp.orders.template_parser import (
+from irp.template.casts import apply_cast
+from irp.template.filters import FILTERS
+from irp.template.parser import (
     ITEMS_PLACEHOLDER,
     Expression,
     ItemsExpr,
@@ -34,6 +33,7 @@ from irp.orders.template_parser import (
     LookupExpr,
     parse_expression,
 )
+from irp.template.paths import MISSING, resolve_path
 
 __all__ = [
     "ITEM_CONTEXT_PATHS",

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from irp.errors import TemplateError
-from irp.orders.casts import to_bool, to_decimal, to_int, to_string
-from irp.orders.payload_json import encode_payload
+from irp.template.casts import to_bool, to_decimal, to_int, to_string
+from irp.template.payload_json import encode_payload
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from typing import Final
 import pycountry
 
 from irp.errors import TemplateError
-from irp.orders.casts import describe_value, to_decimal, to_string
+from irp.template.casts import describe_value, to_decimal, to_string
 
 _CENTS: Final = Decimal("0.01")
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from irp.errors import TemplateError
-from irp.orders.filters import FILTERS
+from irp.template.filters import FILTERS
 
 
 def apply(name: str, value: object) -> object:
