@@ -19,6 +19,7 @@ from irp.config.base import is_secret_path
 from irp.config.document import read_document
 from irp.config.messages import config_errors
 from irp.config.models import Config, Refurbisher, cross_check
+from irp.config.platform import PLATFORM_KEY, PlatformConfig
 from irp.config.secrets import ENV_REFERENCE, OP_PREFIX, SecretResolver, is_expiring_secret
 from irp.errors import ConfigError, ConfigErrors
 
@@ -66,6 +67,7 @@ def validate_config(
         top = ConfigError("", "expected an object mapping refurbisher key -> refurbisher object")
         return ConfigCheck(env, [], [top], None)
     errors = _environment_errors(raw, env)
+    platform_raw = raw.pop(PLATFORM_KEY, None)
     if not raw:
         errors.append(ConfigError("", "the file defines no refurbisher"))
     keys = list(raw)
@@ -85,6 +87,10 @@ def validate_config(
     resolver = SecretResolver(resolve=resolve_secrets)
     refurbishers: dict[str, Refurbisher] = {}
     secrets: set[str] = set()
+    platform, platform_merged, found = _platform(platform_raw, env, resolver, secrets)
+    errors.extend(found)
+    if platform_raw is not None:
+        merged[PLATFORM_KEY] = platform_merged
     for key in keys:
         refurbisher, found = _refurbisher(key, merged[key], resolver, secrets)
         errors.extend(found)
@@ -97,6 +103,7 @@ def validate_config(
             env=env,
             hash=config_hash(merged),
             refurbishers=refurbishers,
+            platform=platform,
             _secret_values=frozenset(secrets),
         )
     return ConfigCheck(env, keys, errors, config)
@@ -179,6 +186,32 @@ def _environment_errors(raw: dict[str, Any], env: str) -> list[ConfigError]:
     return [
         ConfigError("", f"environment {env!r} is not defined by any refurbisher; known: {listing}")
     ]
+
+
+def _platform(
+    raw: Any, env: str, resolver: SecretResolver, secrets: set[str]
+) -> tuple[PlatformConfig, Any, list[ConfigError]]:
+    """The ``platform`` section for ``env`` (defaults when absent), merged, and its errors.
+
+    Its errors are not any refurbisher's: they concern the whole installation.
+    """
+    if raw is None:
+        return PlatformConfig(), None, []
+    merged, errors = merge_environment(raw, env, PLATFORM_KEY)
+    if not isinstance(merged, dict):
+        return PlatformConfig(), merged, [ConfigError(PLATFORM_KEY, "expected an object")]
+    resolution = resolver.resolve_document(merged, (PLATFORM_KEY,))
+    secrets |= resolution.secrets
+    errors.extend(resolution.errors)
+    try:
+        return PlatformConfig.model_validate(resolution.data), merged, errors
+    except ValidationError as exc:
+        reported = resolution.error_paths
+        found = config_errors(
+            exc, PlatformConfig, resolution.data, (PLATFORM_KEY,), resolution.secrets
+        )
+        errors.extend(e for e in found if e.path not in reported)
+        return PlatformConfig(), merged, errors
 
 
 def _refurbisher(

@@ -12,6 +12,7 @@ from pydantic import PrivateAttr, model_validator
 from irp.config.base import ConfigModel
 from irp.config.offers import OffersConfig
 from irp.config.order import OrderConfig
+from irp.config.platform import PlatformConfig
 from irp.config.settings import LevyTable, Monitoring, Settings
 from irp.config.shipments import ShipmentPoll, ShipmentWebhook
 from irp.errors import ConfigError
@@ -84,6 +85,7 @@ class Config:
     env: str
     hash: str
     refurbishers: dict[str, Refurbisher]
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
     _secret_values: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def secret_values(self) -> set[str]:
