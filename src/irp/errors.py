@@ -16,6 +16,9 @@
     ├── RowError                     one feed row is skipped and reported (not raised across a sync)
     ├── OrderError                   an inbound order or an operator action is refused
     ├── TemplateError                a payload template cannot be compiled or rendered
+    ├── ShipmentError                a shipment delivery cannot be taken; nothing changed
+    │   ├── WebhookAuthError         bad or missing signature, or a replay (HTTP 401)
+    │   └── ShipmentPayloadError     the body does not fit the configured fields (HTTP 422)
     └── SupplierError                talking to a refurbisher's order API went wrong
         ├── RetriableSupplierError   certainly not acted on: safe to send again later
         ├── FatalSupplierError       refused or misconfigured: do not send again
@@ -103,6 +106,18 @@ class OrderError(IrpError):
 
 class TemplateError(IrpError):
     """A payload template cannot be compiled (config load) or rendered (an order)."""
+
+
+class ShipmentError(IrpError):
+    """A shipment delivery (webhook or poll answer) cannot be taken; nothing changed."""
+
+
+class WebhookAuthError(ShipmentError):
+    """The delivery's signature or token is missing or wrong, or it is a replay."""
+
+
+class ShipmentPayloadError(ShipmentError):
+    """The body is not JSON, or does not hold what ``fields`` points at."""
 
 
 class SupplierError(IrpError):

@@ -16,7 +16,16 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 # Keys whose string value is a credential: placeholders are refused there, the value
 # becomes a SecretStr and is collected for log redaction.
 SECRET_KEYS = frozenset(
-    {"password", "client_id", "client_secret", "token", "secret", "api_key", "passphrase"}
+    {
+        "password",
+        "client_id",
+        "client_secret",
+        "token",
+        "secret",
+        "api_key",
+        "passphrase",
+        "webhook_url",
+    }
 )
 # Every value of these objects is a secret (HTTP headers usually carry API keys).
 SECRET_CONTAINERS = frozenset({"headers"})

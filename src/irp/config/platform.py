@@ -13,7 +13,9 @@ from typing import Annotated
 
 from pydantic import Field
 
+from irp.config.alerts import AlertsConfig
 from irp.config.base import ConfigModel
+from irp.config.events import EventsConfig
 
 PLATFORM_KEY = "platform"
 """Reserved: no refurbisher may be called this."""
@@ -23,3 +25,5 @@ class PlatformConfig(ConfigModel):
     """Settings for the whole installation, for the active environment."""
 
     monitor_every_seconds: Annotated[float, Field(ge=5)] = 300.0
+    alerts: AlertsConfig = AlertsConfig()
+    events: EventsConfig = EventsConfig()

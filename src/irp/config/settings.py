@@ -57,11 +57,17 @@ class Settings(ConfigModel):
 
 
 class Monitoring(ConfigModel):
-    """Alert thresholds; a threshold left out switches its check off."""
+    """Alert thresholds (SPEC §5); a threshold left out (or ``null``) switches its check off.
+
+    The last three are on by default; ``order_endpoint`` has no threshold and is on
+    wherever an order section is configured (``order_endpoint: false`` switches it off).
+    """
 
     latest_order_hours: Annotated[float, Field(gt=0)] | None = None
     offers_stock_hours: Annotated[float, Field(gt=0)] | None = None
     open_order_days: Annotated[float, Field(gt=0)] | None = None
     offers_endpoint_status: Annotated[int, Field(ge=100, le=599)] | None = None
-    stuck_order_hours: Annotated[float, Field(gt=0)] = 4.0
-    secret_expiry_days: Annotated[int, Field(ge=0)] = 30
+    order_endpoint: bool = True
+    stuck_order_hours: Annotated[float, Field(gt=0)] | None = 4.0
+    unmatched_shipment_hours: Annotated[float, Field(gt=0)] | None = 1.0
+    secret_expiry_days: Annotated[float, Field(ge=0)] | None = 30

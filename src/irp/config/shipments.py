@@ -1,7 +1,15 @@
-"""Shipment webhooks and polling (SPEC §4): just the settings, kept deliberately small."""
+"""Shipment webhooks and polling (SPEC §4): how to trust a delivery and how to read it.
+
+``fields`` are dotted paths (the template language's, :func:`irp.template.asserts.
+parse_body_path`: ``\\.`` escapes a dot) into one shipment of the refurbisher's payload;
+``items_path`` names the list of shipments when one payload carries several. Paths are
+checked when the config loads.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -10,19 +18,54 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from irp.config.base import ConfigModel
 from irp.config.order import typed_variant, validate_typed
 
+ShipmentStatus = Literal["shipped", "delivered"]
+"""What a shipment event can say about the order (``status_map`` targets)."""
+
+Tolerance = Annotated[int, Field(ge=1)]
+
+
+def check_whsec(value: SecretStr) -> SecretStr:
+    """A Standard Webhooks secret: ``whsec_`` + base64 of at least 16 bytes."""
+    text = value.get_secret_value()
+    if not text.startswith("whsec_"):
+        raise ValueError("expected a Standard Webhooks secret starting with whsec_")
+    try:
+        key = base64.b64decode(text.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the part after whsec_ is not base64") from None
+    if len(key) < 16:
+        raise ValueError("the secret is shorter than 16 bytes; ask for a longer one")
+    return value
+
 
 class HmacAuth(ConfigModel):
     """HMAC-SHA256 of the raw body with a shared secret, hex in ``header``.
 
     With ``timestamp_header`` set, the signature covers ``"<timestamp>.<body>"`` and a
-    timestamp older than ``tolerance_seconds`` is a replay.
+    timestamp further than ``tolerance_seconds`` from now is a replay. ``prefix`` is
+    stripped from the header value first (GitHub-style ``sha256=``).
     """
 
     type: Literal["hmac_sha256"]
     secret: SecretStr
     header: str = "X-Signature"
+    prefix: str = ""
     timestamp_header: str | None = None
-    tolerance_seconds: Annotated[int, Field(ge=1)] = 300
+    tolerance_seconds: Tolerance = 300
+
+
+class StandardWebhooksAuth(ConfigModel):
+    """The Standard Webhooks scheme: ``webhook-id``, ``webhook-timestamp`` and
+    ``webhook-signature: v1,<base64>`` headers; the secret is ``whsec_<base64>``."""
+
+    type: Literal["standard_webhooks"]
+    secret: SecretStr
+    tolerance_seconds: Tolerance = 300
+
+    @field_validator("secret")
+    @classmethod
+    def _whsec(cls, value: SecretStr) -> SecretStr:
+        return check_whsec(value)
 
 
 class TokenAuth(ConfigModel):
@@ -33,11 +76,28 @@ class TokenAuth(ConfigModel):
     header: str = "X-Webhook-Token"
 
 
-WEBHOOK_AUTH_BY_TYPE: dict[str, type[ConfigModel]] = {"hmac_sha256": HmacAuth, "token": TokenAuth}
+WebhookAuth = HmacAuth | StandardWebhooksAuth | TokenAuth
+WEBHOOK_AUTH_BY_TYPE: dict[str, type[ConfigModel]] = {
+    "hmac_sha256": HmacAuth,
+    "standard_webhooks": StandardWebhooksAuth,
+    "token": TokenAuth,
+}
+
+
+def _check_path(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from irp.template.asserts import parse_body_path
+
+    try:
+        parse_body_path(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a dotted path: {exc}") from None
+    return value
 
 
 class ShipmentFields(ConfigModel):
-    """Dotted paths into the refurbisher's payload for each shipment fact."""
+    """Dotted paths into one shipment of the refurbisher's payload, one per fact."""
 
     external_reference: str | None = None
     order_id: str | None = None
@@ -45,15 +105,44 @@ class ShipmentFields(ConfigModel):
     tracking_code: str | None = None
     tracking_url: str | None = None
     shipped_at: str | None = None
+    delivered_at: str | None = None
+    status: str | None = None
+    lines: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _paths(cls, value: str | None) -> str | None:
+        return _check_path(value)
 
 
-class ShipmentWebhook(ConfigModel):
+class _ShipmentReading(ConfigModel):
+    """What webhooks and polls share: the field paths, statuses and the list path."""
+
+    fields: ShipmentFields
+    status_map: dict[str, ShipmentStatus] = Field(default_factory=dict)
+    items_path: str | None = None
+
+    @field_validator("items_path")
+    @classmethod
+    def _items(cls, value: str | None) -> str | None:
+        return _check_path(value)
+
+    @model_validator(mode="after")
+    def _status_needs_map(self) -> _ShipmentReading:
+        if self.fields.status is not None and not self.status_map:
+            raise ValueError(
+                "fields.status needs a status_map from the refurbisher's values to "
+                'shipped/delivered (e.g. {"Shipped": "shipped", "Delivered": "delivered"})'
+            )
+        return self
+
+
+class ShipmentWebhook(_ShipmentReading):
     """``POST /webhooks/{refurbisher}/shipments``: how to trust and read a delivery."""
 
     variant_fields = frozenset({"auth"})
 
-    auth: HmacAuth | TokenAuth
-    fields: ShipmentFields
+    auth: WebhookAuth
 
     @classmethod
     def variant(cls, field: str, data: Mapping[str, Any]) -> type[ConfigModel] | None:
@@ -71,14 +160,16 @@ class ShipmentWebhook(ConfigModel):
         return self
 
 
-class ShipmentPoll(ConfigModel):
+class ShipmentPoll(_ShipmentReading):
     """Ask the refurbisher about submitted orders; uses the order connector's auth.
 
-    ``endpoint`` placeholders ``{name}`` are dotted paths into the submitted order
-    (``{externalOrderReference}``, ``{externalDocumentNumber}``...).
+    ``endpoint`` placeholders ``{name}`` are dotted paths into what IRP knows of the
+    order: ``{external_reference}`` (the refurbisher's order number), ``{id}``,
+    ``{order_number}``, and every key of the payload that was sent
+    (``{externalDocumentNumber}``...). A 404, or an answer without a tracking code,
+    means "not shipped yet".
     """
 
     endpoint: Annotated[str, Field(pattern=r"^https?://\S+$")]
     method: Literal["GET", "POST"] = "GET"
-    interval_seconds: Annotated[float, Field(ge=60)] = 900.0
-    fields: ShipmentFields
+    interval_seconds: Annotated[float, Field(ge=1)] = 900.0

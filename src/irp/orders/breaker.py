@@ -18,7 +18,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from irp.store.db import Database, database_now
-from irp.store.tables import alerts, refurbishers
+from irp.store.alerts import open_alert, resolve_alert
+from irp.store.tables import refurbishers
 
 ALERT_CHECK = "order_submissions"
 
@@ -57,7 +58,7 @@ def pause_submissions(conn: sa.Connection, key: str, reason: str) -> bool:
     ).rowcount
     if not changed:  # already paused (the row exists: orders.refurbisher references it)
         return False
-    _open_alert(conn, key, reason, now)
+    open_alert(conn, key, ALERT_CHECK, f"submissions paused: {reason}", now)
     log.warning("submissions to %s are paused: %s", key, reason)
     return True
 
@@ -78,36 +79,6 @@ def resume_submissions(db: Database, key: str, actor: str) -> bool:
         ).rowcount
         if not changed:
             return False
-        open_alert = sa.and_(
-            alerts.c.refurbisher == key,
-            alerts.c.check == ALERT_CHECK,
-            alerts.c.resolved_at.is_(None),
-        )
-        detail = conn.execute(sa.select(alerts.c.detail).where(open_alert)).scalar_one_or_none()
-        conn.execute(
-            sa.update(alerts)
-            .where(open_alert)
-            .values(resolved_at=now, detail=f"{detail or ''} (resumed by {actor})".strip())
-        )
+        resolve_alert(conn, key, ALERT_CHECK, f"submissions resumed by {actor}", now)
     log.warning("submissions to %s resumed by %s", key, actor)
     return True
-
-
-def _open_alert(conn: sa.Connection, key: str, reason: str, now: datetime) -> None:
-    query = sa.select(alerts.c.id).where(
-        alerts.c.refurbisher == key, alerts.c.check == ALERT_CHECK, alerts.c.resolved_at.is_(None)
-    )
-    if conn.execute(query).first() is not None:
-        return
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                sa.insert(alerts).values(
-                    refurbisher=key,
-                    check=ALERT_CHECK,
-                    opened_at=now,
-                    detail=f"submissions paused: {reason}",
-                )
-            )
-    except sa.exc.IntegrityError:
-        pass  # another process opened it at the same moment

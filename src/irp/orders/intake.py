@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from irp.errors import OrderError
+from irp.events.outbox import record_accepted
 from irp.money import canonical_money
 from irp.orders.context import ADDRESS_FIELDS
 from irp.orders.states import OrderStatus
@@ -426,6 +427,7 @@ def _store(db: Database, order: ValidOrder) -> IntakeResult:
             )
         )
         conn.execute(sa.insert(lines_table), order.line_rows())
+        record_accepted(conn, order.id)
     return IntakeResult(order.id, "accepted", f"{order.id}: accepted")
 
 

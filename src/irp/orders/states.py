@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from irp.events.outbox import record_transition
 from irp.store.tables import orders as orders_table
 
 
@@ -26,6 +27,7 @@ class OrderStatus(StrEnum):
     SUBMITTING = "submitting"  # a worker holds the lease and the request may be in flight
     SUBMITTED = "submitted"  # the refurbisher accepted it; external_reference is stored
     SHIPPED = "shipped"  # a shipment (webhook or poll) proves it left the warehouse
+    DELIVERED = "delivered"  # the refurbisher or carrier says every parcel arrived
     FAILED = "failed"  # attempts exhausted or misconfigured; never sent successfully
     REJECTED = "rejected"  # the refurbisher refused it (400/422); the response is kept
     UNCERTAIN = "uncertain"  # maybe acted on: looked up, or left to an operator
@@ -40,7 +42,8 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING: frozenset({S.PENDING, S.SUBMITTING, S.CANCELLED, S.FAILED}),
     S.SUBMITTING: frozenset({S.SUBMITTED, S.PENDING, S.FAILED, S.REJECTED, S.UNCERTAIN}),
     S.SUBMITTED: frozenset({S.SHIPPED}),
-    S.SHIPPED: frozenset(),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
     S.FAILED: frozenset({S.PENDING, S.CANCELLED}),
     S.REJECTED: frozenset({S.PENDING, S.CANCELLED}),
     S.UNCERTAIN: frozenset({S.SUBMITTED, S.PENDING, S.SHIPPED, S.CANCELLED}),
@@ -48,7 +51,7 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 #: States an order never leaves on its own.
-FINAL: frozenset[OrderStatus] = frozenset({S.SHIPPED, S.CANCELLED})
+FINAL: frozenset[OrderStatus] = frozenset({S.DELIVERED, S.CANCELLED})
 
 
 def can_move(from_status: OrderStatus, to_status: OrderStatus) -> bool:
@@ -69,6 +72,8 @@ def transition(
 
     Returns False when another process got there first (nothing changed). ``values``
     are set in the same statement; ``where`` adds a condition (a lease owner, say).
+    A move is reported to the marketplace by an event written in the same transaction
+    (the outbox, :mod:`irp.events.outbox`).
     Raises ValueError for a transition :data:`TRANSITIONS` does not allow: that is a
     bug, not a race.
     """
@@ -91,4 +96,7 @@ def transition(
             **{"updated_at": datetime.now(UTC), **dict(values or {})},
         )
     )
-    return conn.execute(stmt).rowcount == 1
+    moved = conn.execute(stmt).rowcount == 1
+    if moved:
+        record_transition(conn, order_id, sources, to_status)
+    return moved

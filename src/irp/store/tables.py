@@ -163,7 +163,8 @@ orders = sa.Table(
     sa.Column("id", sa.String(100), primary_key=True),  # the marketplace's id
     sa.Column("refurbisher", sa.String(64), sa.ForeignKey("refurbishers.key"), nullable=False),
     sa.Column("order_number", sa.String(100), nullable=True),
-    # pending | submitting | submitted | shipped | failed | rejected | uncertain | cancelled
+    # pending | submitting | submitted | shipped | delivered | failed | rejected | uncertain
+    # | cancelled
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("content", sa.JSON(), nullable=False),  # the normalised inbound order
     sa.Column("content_hash", sa.String(64), nullable=False),
@@ -181,6 +182,7 @@ orders = sa.Table(
     *_created_updated(),
     sa.Column("submitted_at", UtcDateTime(), nullable=True),
     sa.Column("shipped_at", UtcDateTime(), nullable=True),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
     sa.Column("carrier", sa.String(100), nullable=True),
     sa.Column("tracking_code", sa.String(200), nullable=True),
     sa.Column("tracking_url", sa.Text(), nullable=True),
@@ -251,9 +253,12 @@ alerts = sa.Table(
     _id(),
     sa.Column("refurbisher", sa.String(64), nullable=False),
     sa.Column("check", sa.String(64), nullable=False),
-    sa.Column("opened_at", UtcDateTime(), nullable=False),
+    sa.Column("raised_at", UtcDateTime(), nullable=False),
     sa.Column("resolved_at", UtcDateTime(), nullable=True),
-    sa.Column("detail", sa.Text(), nullable=True),
+    sa.Column("detail", sa.Text(), nullable=True),  # what the check said when it failed
+    sa.Column("resolved_detail", sa.Text(), nullable=True),
+    sa.Column("value", sa.Float(), nullable=True),
+    sa.Column("threshold", sa.Float(), nullable=True),
     # At most one open alert per (refurbisher, check): a partial unique index on both
     # backends (the database already belongs to exactly one environment).
     sa.Index(
@@ -264,17 +269,123 @@ alerts = sa.Table(
         sqlite_where=sa.text("resolved_at IS NULL"),
         postgresql_where=sa.text("resolved_at IS NULL"),
     ),
+    sa.Index(None, "raised_at"),
 )
 
-shipment_events = sa.Table(
-    "shipment_events",
+alert_notifications = sa.Table(
+    "alert_notifications",
+    metadata,
+    _id(),
+    sa.Column("alert_id", Id, sa.ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("sink", sa.String(100), nullable=False),  # the sink's name or type#index
+    sa.Column("kind", sa.String(16), nullable=False),  # raised | resolved
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.UniqueConstraint("alert_id", "sink", "kind"),
+    sa.Index(None, "delivered_at", "next_attempt_at"),
+)
+"""One row per alert, sink and kind: delivered at least once, retried until then."""
+
+monitor_results = sa.Table(
+    "monitor_results",
+    metadata,
+    sa.Column("refurbisher", sa.String(64), primary_key=True),
+    sa.Column("check", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Float(), nullable=True),
+    sa.Column("threshold", sa.Float(), nullable=True),
+    sa.Column("ok", sa.Boolean(), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("checked_at", UtcDateTime(), nullable=False),
+)
+"""The last result of every check (``GET /api/monitor``, ``/metrics``)."""
+
+order_events = sa.Table(
+    "order_events",
+    metadata,
+    _id(),  # the cursor of GET /api/events: ids become visible in commit order
+    sa.Column("webhook_id", sa.String(64), nullable=False, unique=True),
+    sa.Column(
+        "order_id", sa.String(100), sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("refurbisher", sa.String(64), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),  # order.accepted, order.shipped...
+    sa.Column("status", sa.String(16), nullable=False),  # the order's state after the change
+    sa.Column("occurred_at", UtcDateTime(), nullable=False),
+    sa.Column("payload", sa.JSON(), nullable=False),  # the event as read and pushed
+    sa.Column("pushed_at", UtcDateTime(), nullable=True),
+    sa.Column("push_attempts", sa.Integer(), nullable=False),
+    sa.Column("next_push_at", UtcDateTime(), nullable=True),
+    sa.Column("last_push_error", sa.Text(), nullable=True),
+    sa.Index(None, "order_id", "id"),
+    sa.Index(None, "pushed_at", "next_push_at"),
+)
+"""The outbox (SPEC §4): written in the transaction of the state change it reports."""
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
     metadata,
     _id(),
     sa.Column("refurbisher", sa.String(64), nullable=False),
     sa.Column("received_at", UtcDateTime(), nullable=False),
-    sa.Column("payload", sa.JSON(), nullable=False),
-    sa.Column("dedup_key", sa.String(200), nullable=False, unique=True),
-    sa.Column("order_id", sa.String(100), nullable=True),
-    sa.Column("matched_at", UtcDateTime(), nullable=True),
-    sa.Index(None, "refurbisher", "matched_at"),
+    sa.Column("webhook_id", sa.String(200), nullable=True),  # the sender's delivery id
+    sa.Column("body_sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    # matched | unmatched | duplicate | unauthorized | malformed
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("http_status", sa.Integer(), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=True),
+    sa.Column("payload", sa.JSON(), nullable=True),  # only once authenticated; secrets stripped
+    sa.Index(None, "refurbisher", "webhook_id"),
+    sa.Index(None, "refurbisher", "body_sha256"),
+    sa.Index(None, "received_at"),
 )
+"""Every POST to /webhooks/{refurbisher}/shipments, whatever its answer."""
+
+shipments = sa.Table(
+    "shipments",
+    metadata,
+    _id(),
+    sa.Column("refurbisher", sa.String(64), nullable=False),
+    # Stored once: the tracking code, or a hash of the shipment's facts without one.
+    sa.Column("shipment_key", sa.String(200), nullable=False),
+    sa.Column(
+        "order_id", sa.String(100), sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=True
+    ),  # set once matched
+    sa.Column("given_order_id", sa.String(100), nullable=True),  # as the event named it
+    sa.Column("external_reference", sa.String(200), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),  # shipped | delivered
+    sa.Column("carrier", sa.String(100), nullable=True),
+    sa.Column("tracking_code", sa.String(200), nullable=True),
+    sa.Column("tracking_url", sa.Text(), nullable=True),
+    sa.Column("shipped_at", UtcDateTime(), nullable=True),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
+    sa.Column("lines", sa.JSON(), nullable=True),  # [{"sku", "quantity"}] where given
+    sa.Column("source", sa.String(16), nullable=False),  # webhook | poll
+    sa.Column("delivery_id", Id, sa.ForeignKey("webhook_deliveries.id"), nullable=True),
+    sa.Column("raw", sa.JSON(), nullable=True),  # the shipment as the refurbisher sent it
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("matched_at", UtcDateTime(), nullable=True),
+    sa.UniqueConstraint("refurbisher", "shipment_key"),
+    sa.Index(None, "order_id"),
+    sa.Index(None, "refurbisher", "matched_at"),
+    sa.Index(None, "refurbisher", "external_reference"),
+)
+
+shipment_polls = sa.Table(
+    "shipment_polls",
+    metadata,
+    sa.Column(
+        "order_id", sa.String(100), sa.ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("next_at", UtcDateTime(), nullable=False),  # also the claim: pushed past a poll
+    sa.Column("last_at", UtcDateTime(), nullable=True),
+    sa.Column("last_status", sa.Integer(), nullable=True),
+    sa.Column("last_result", sa.String(32), nullable=True),
+    sa.Column("last_error", sa.Text(), nullable=True),
+    sa.Column("polls", sa.Integer(), nullable=False),
+)
+"""When each shipped-or-submitted order of a polled refurbisher is asked next."""

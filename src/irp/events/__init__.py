@@ -1,0 +1,1 @@
+"""irp.events: the order-event outbox, read with a cursor and pushed to the marketplace."""

@@ -1,0 +1,183 @@
+"""The outbox: every change of an order's state is an event, written in its transaction.
+
+SPEC §4: accepted, submitted (with the reference), rejected, failed, uncertain,
+shipped (with tracking), delivered and cancelled are each an event in ``order_events``,
+inserted on the connection (and so in the transaction) that made the change — the
+event exists exactly when the change does. :func:`irp.orders.states.transition` calls
+:func:`record_transition` after every successful compare-and-set, intake calls
+:func:`record_accepted`, and a further parcel of an order that
+already shipped is an ``order.shipment`` event (its state does not change).
+
+Internal steps are not events: ``pending -> submitting`` and a retriable attempt's
+``submitting -> pending`` are the pipeline at work, not news for the marketplace. An
+order that comes back to ``pending`` from ``failed``, ``rejected`` or ``uncertain`` (an
+operator's retry, a confirmed not-found) is ``order.pending``.
+
+**Order of ids.** ``GET /api/events?after=ID`` must never skip an event, so ids have to
+become visible in the order they were given. SQLite has one writer at a time, so they
+do. On PostgreSQL two transactions may take ids 10 and 11 and commit 11 first; every
+event writer therefore takes one transaction-scoped advisory lock before its insert,
+which serialises the id allocation and the commit of event-writing transactions (the
+lock is held only from the insert to the commit of short transactions).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from irp.store.db import database_now
+from irp.store.tables import order_events, orders
+
+__all__ = [
+    "EVENT_TYPES",
+    "event_document",
+    "record_accepted",
+    "record_event",
+    "record_transition",
+]
+
+EVENT_TYPES = (
+    "order.accepted",
+    "order.submitted",
+    "order.rejected",
+    "order.failed",
+    "order.uncertain",
+    "order.pending",
+    "order.shipped",
+    "order.shipment",
+    "order.delivered",
+    "order.cancelled",
+)
+"""Every event type, in the order an order usually meets them."""
+
+_EVENT_LOCK_KEY = 0x1A9_E7E5  # pg_advisory_xact_lock key: "irp events"
+_INTERNAL = frozenset({"pending", "submitting"})
+_WITH_REASON = frozenset({"order.rejected", "order.failed", "order.uncertain"})
+_WITH_SHIPMENT = frozenset({"order.shipped", "order.shipment", "order.delivered"})
+
+
+def record_transition(
+    conn: sa.Connection, order_id: str, sources: Iterable[str], to_status: str
+) -> int | None:
+    """The event for a state change just made on ``conn``; None for an internal step.
+
+    When the order has just become known to the refurbisher's side (submitted,
+    uncertain), shipments that arrived before it are applied too.
+    """
+    target = str(to_status)
+    event_id = None
+    if target != "submitting" and not (target == "pending" and set(map(str, sources)) <= _INTERNAL):
+        event_id = record_event(conn, order_id, f"order.{target}")
+    if target in ("submitted", "uncertain"):
+        _apply_waiting_shipments(conn, order_id)
+    return event_id
+
+
+def record_accepted(conn: sa.Connection, order_id: str) -> int:
+    """``order.accepted`` for an order intake has just stored on ``conn``.
+
+    Shipments that named this order id before it existed are linked to it (they are
+    applied once it is submitted).
+    """
+    event_id = record_event(conn, order_id, "order.accepted")
+    _apply_waiting_shipments(conn, order_id)
+    return event_id
+
+
+def _apply_waiting_shipments(conn: sa.Connection, order_id: str) -> None:
+    # Shipments sit above orders (they move them); imported when used to keep that order.
+    from irp.shipments.matching import apply_waiting_shipments
+
+    apply_waiting_shipments(conn, order_id)
+
+
+def record_event(
+    conn: sa.Connection,
+    order_id: str,
+    event_type: str,
+    *,
+    shipment: Mapping[str, Any] | None = None,
+) -> int:
+    """Insert one event about ``order_id`` as it stands on ``conn``; its id (the cursor).
+
+    ``shipment`` adds the parcel the event is about (``order.shipment``); otherwise a
+    shipping event carries the order's own tracking columns.
+    """
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOCK_KEY})
+    order = conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().one()
+    now = database_now(conn)
+    webhook_id = f"evt_{uuid.uuid4().hex}"
+    data = _data(order, event_type, shipment)
+    payload = {"type": event_type, "timestamp": _iso(now), "data": data}
+    result = conn.execute(
+        sa.insert(order_events).values(
+            webhook_id=webhook_id,
+            order_id=order_id,
+            refurbisher=order["refurbisher"],
+            type=event_type,
+            status=order["status"],
+            occurred_at=now,
+            payload=payload,
+            push_attempts=0,
+            next_push_at=now,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def event_document(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An ``order_events`` row as the marketplace reads it (API and push alike).
+
+    ``{"id": webhook_id, "cursor", "type", "timestamp", "data"}``; ``id`` is the stable
+    ``webhook-id`` a repeat is recognised by.
+    """
+    payload = row["payload"]
+    return {
+        "id": row["webhook_id"],
+        "cursor": str(row["id"]),
+        "type": payload["type"],
+        "timestamp": payload["timestamp"],
+        "data": payload["data"],
+    }
+
+
+def _data(
+    order: sa.RowMapping, event_type: str, shipment: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "order_id": order["id"],
+        "refurbisher": order["refurbisher"],
+        "order_number": order["order_number"],
+        "status": order["status"],
+        "external_reference": order["external_reference"],
+    }
+    if event_type in _WITH_REASON:
+        data["reason"] = order["last_error"]
+    if event_type in _WITH_SHIPMENT:
+        data["shipment"] = dict(shipment) if shipment is not None else _order_tracking(order)
+    if event_type == "order.delivered":
+        data["delivered_at"] = _iso(order["delivered_at"])
+    return data
+
+
+def _order_tracking(order: sa.RowMapping) -> dict[str, Any]:
+    return {
+        "carrier": order["carrier"],
+        "tracking_code": order["tracking_code"],
+        "tracking_url": order["tracking_url"],
+        "shipped_at": _iso(order["shipped_at"]),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
