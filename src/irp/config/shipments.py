@@ -172,4 +172,5 @@ class ShipmentPoll(_ShipmentReading):
 
     endpoint: Annotated[str, Field(pattern=r"^https?://\S+$")]
     method: Literal["GET", "POST"] = "GET"
-    interval_seconds: Annotated[float, Field(ge=1)] = 900.0
+    # At least a minute: a typo must not make IRP hammer the refurbisher's API.
+    interval_seconds: Annotated[float, Field(ge=60)] = 900.0

@@ -135,7 +135,7 @@ def record_event(
     return int(key[0])
 
 
-def event_document(row: Mapping[str, Any]) -> dict[str, Any]:
+def event_document(row: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:
     """An ``order_events`` row as the marketplace reads it (API and push alike).
 
     ``{"id": webhook_id, "cursor", "type", "timestamp", "data"}``; ``id`` is the stable

@@ -17,8 +17,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from irp.store.db import Database, database_now
 from irp.store.alerts import open_alert, resolve_alert
+from irp.store.db import Database, database_now
 from irp.store.tables import refurbishers
 
 ALERT_CHECK = "order_submissions"

@@ -109,6 +109,10 @@ class FlexitSandbox(StartStop):
                 env_order.setdefault("lookup", {})["endpoint"] = (
                     self.order_api.base_url + "/order/api/order/{externalDocumentNumber}/status"
                 )
+            if "shipment_poll" in flexit:
+                flexit["environments"][env].setdefault("shipment_poll", {})["endpoint"] = (
+                    self.order_api.base_url + "/order/api/shipment/{external_reference}"
+                )
         if overrides:
             _merge(flexit, overrides)
         return config

@@ -15,18 +15,22 @@ Routes (credentials per ``auth_mode``, see :mod:`irp.sandbox.credentials`):
   "OrderNumber": <the first>}`` (a supplier that deduplicates); by default it is
   created again, so ``created_count`` shows duplicates.
 - ``GET /order/api/order/{externalDocumentNumber}/status`` — 200 ``{"OrderNumber",
-  "externalDocumentNumber", "Status": "Open" | "Shipped"}``; 404 ``{"error": "order not
-  found", "code": "ORDER_NOT_FOUND"}``. An order is visible here only
-  ``async_creation_seconds`` after its creation.
+  "externalDocumentNumber", "Status": "Open" | "Shipped" | "Delivered"}``; 404
+  ``{"error": "order not found", "code": "ORDER_NOT_FOUND"}``. An order is visible here
+  only ``async_creation_seconds`` after its creation.
 - ``GET /order/api/shipment/{OrderNumber}`` — 200 ``{"OrderNumber", "Carrier",
-  "TrackAndTrace", "TrackingUrl", "ShippedAt"}`` after ``ship()``; else 404
-  ``{"error": "shipment not found", "code": "SHIPMENT_NOT_FOUND"}``.
+  "TrackAndTrace", "TrackingUrl", "ShippedAt", "Status": "Shipped" | "Delivered",
+  "DeliveredAt"}`` once shipped; else 404 ``{"error": "shipment not found", "code":
+  "SHIPMENT_NOT_FOUND"}``. An order ships by itself ``ship_after_seconds`` after its
+  creation and is delivered ``deliver_after_seconds`` after that (None: never by
+  itself); ``ship()`` / ``deliver()`` (or the control routes) do it now.
 - ``POST /oauth/token`` — client credentials grant (``auth_mode="oauth2"`` only).
 - Any other path: 404 ``{"error": "no route"}`` (unlike the markers above); a known
   path with another method: 405 ``{"error": "method not allowed"}``.
 - Control, no credentials: ``POST /_sandbox/faults`` ``{"fault", "times", "on",
   ...params}``, ``GET /_sandbox/faults``, ``GET /_sandbox/orders``,
-  ``POST /_sandbox/shipments`` ``{"OrderNumber"}``.
+  ``POST /_sandbox/shipments`` ``{"OrderNumber"}`` (ship now),
+  ``POST /_sandbox/deliveries`` ``{"OrderNumber"}`` (deliver now).
 
 Faults (``inject(fault, times=1, on="create", **params)``), consumed first in first out
 by the next request to the target (``on``: create, lookup, shipment, token). A fault is
@@ -97,6 +101,8 @@ class FlexitOrderApi(StartStop):
         token_expires_in: float = 3600.0,
         async_creation_seconds: float = 0.0,
         reject_duplicates: bool = False,
+        ship_after_seconds: float | None = None,
+        deliver_after_seconds: float | None = None,
     ) -> None:
         self._credentials = CredentialChecker(
             mode=auth_mode,
@@ -110,6 +116,8 @@ class FlexitOrderApi(StartStop):
         self.auth_mode = auth_mode
         self.async_creation_seconds = async_creation_seconds
         self.reject_duplicates = reject_duplicates
+        self.ship_after_seconds = ship_after_seconds
+        self.deliver_after_seconds = deliver_after_seconds
         self._address = (host, port)
         self._faults = FaultQueue()
         self._lock = threading.Lock()
@@ -194,24 +202,68 @@ class FlexitOrderApi(StartStop):
     def pending_faults(self) -> list[str]:
         return [f.fault.value for f in self._faults.pending()]
 
-    def ship(self, order_number: str, *, carrier: str = "PostNL") -> dict[str, str]:
-        """Mark an order shipped; its shipment and status endpoints show it from now on."""
+    def ship(self, order_number: str, *, carrier: str = "PostNL") -> dict[str, str | None]:
+        """Mark an order shipped now; its shipment and status endpoints show it from now on."""
         with self._lock:
-            order = next((o for o in self._orders if o.order_number == order_number), None)
-            if order is None:
-                raise LookupError(f"the simulator holds no order {order_number!r}")
-            sequence = int(order.order_number.removeprefix("SO-"))
-            code = f"3SABCD{sequence:09d}"
-            postal = str(order.payload["shipping"]["address"]["postalCode"]).replace(" ", "")
-            country = order.payload["shipping"]["address"]["countryCode"]
-            order.shipment = {
-                "OrderNumber": order.order_number,
-                "Carrier": carrier,
-                "TrackAndTrace": code,
-                "TrackingUrl": f"https://jouw.postnl.nl/track-and-trace/{code}-{country}-{postal}",
-                "ShippedAt": datetime.now(UTC).isoformat(),
-            }
+            order = self._order(order_number)
+            if order.shipment is None:
+                self._ship(order, carrier)
+            assert order.shipment is not None
             return dict(order.shipment)
+
+    def deliver(self, order_number: str) -> dict[str, str | None]:
+        """Mark an order delivered now (shipping it first if it was not)."""
+        with self._lock:
+            order = self._order(order_number)
+            if order.shipment is None:
+                self._ship(order, "PostNL")
+            assert order.shipment is not None
+            if order.shipment["Status"] != "Delivered":
+                order.shipment["Status"] = "Delivered"
+                order.shipment["DeliveredAt"] = datetime.now(UTC).isoformat()
+            return dict(order.shipment)
+
+    def _order(self, order_number: str) -> StoredOrder:
+        order = next((o for o in self._orders if o.order_number == order_number), None)
+        if order is None:
+            raise LookupError(f"the simulator holds no order {order_number!r}")
+        return order
+
+    def _ship(self, order: StoredOrder, carrier: str) -> None:
+        sequence = int(order.order_number.removeprefix("SO-"))
+        code = f"3SABCD{sequence:09d}"
+        postal = str(order.payload["shipping"]["address"]["postalCode"]).replace(" ", "")
+        country = order.payload["shipping"]["address"]["countryCode"]
+        order.shipment = {
+            "OrderNumber": order.order_number,
+            "Carrier": carrier,
+            "TrackAndTrace": code,
+            "TrackingUrl": f"https://jouw.postnl.nl/track-and-trace/{code}-{country}-{postal}",
+            "ShippedAt": datetime.now(UTC).isoformat(),
+            "Status": "Shipped",
+            "DeliveredAt": None,
+        }
+        order.shipped_monotonic = time.monotonic()
+
+    def _advance(self, order: StoredOrder) -> None:
+        """Ship and deliver by the clock (``ship_after_seconds``, ``deliver_after_seconds``)."""
+        now = time.monotonic()
+        ship_after = self.ship_after_seconds
+        if (
+            order.shipment is None
+            and ship_after is not None
+            and now >= order.visible_at + ship_after
+        ):
+            self._ship(order, "PostNL")
+        deliver_after = self.deliver_after_seconds
+        if (
+            order.shipment is not None
+            and order.shipment["Status"] != "Delivered"
+            and deliver_after is not None
+            and now >= order.shipped_monotonic + deliver_after
+        ):
+            order.shipment["Status"] = "Delivered"
+            order.shipment["DeliveredAt"] = datetime.now(UTC).isoformat()
 
     def revoke_tokens(self) -> None:
         """OAuth2: every issued token answers 401 from now on (the client must refresh)."""
@@ -276,12 +328,14 @@ class FlexitOrderApi(StartStop):
                 if order.external_document_number == external_document_number and (
                     order.visible_at <= now
                 ):
+                    self._advance(order)
                     return order
             return None
 
-    def _find_shipment(self, order_number: str) -> dict[str, str] | None:
+    def _find_shipment(self, order_number: str) -> dict[str, str | None] | None:
         with self._lock:
             for order in self._orders:
-                if order.order_number == order_number and order.shipment is not None:
-                    return dict(order.shipment)
+                if order.order_number == order_number:
+                    self._advance(order)
+                    return dict(order.shipment) if order.shipment is not None else None
             return None

@@ -63,7 +63,8 @@ class StoredOrder:
     payload: dict[str, Any]
     created_at: datetime
     visible_at: float
-    shipment: dict[str, str] | None = field(default=None)
+    shipment: dict[str, str | None] | None = field(default=None)
+    shipped_monotonic: float = 0.0
 
     @property
     def external_document_number(self) -> str:
@@ -101,7 +102,7 @@ def _order_answer(order: StoredOrder) -> dict[str, Any]:
     return {
         "OrderNumber": order.order_number,
         "externalDocumentNumber": order.external_document_number,
-        "Status": "Shipped" if order.shipment else "Open",
+        "Status": str(order.shipment["Status"]) if order.shipment else "Open",
     }
 
 
@@ -186,6 +187,7 @@ class OrderApiHandler(BaseHTTPRequestHandler):
             "_sandbox/faults": ("POST", self._control_faults),
             "_sandbox/orders": ("GET", self._control_orders),
             "_sandbox/shipments": ("POST", self._control_ship),
+            "_sandbox/deliveries": ("POST", self._control_deliver),
         }
         if joined == "_sandbox/faults" and self.command == "GET":
             return "GET", self._control_list_faults
@@ -366,9 +368,15 @@ class OrderApiHandler(BaseHTTPRequestHandler):
         self._send_json(200, {"orders": self.api.orders})
 
     def _control_ship(self, _headers: dict[str, str], body: bytes, _parts: list[str]) -> None:
+        self._control_move(body, self.api.ship)
+
+    def _control_deliver(self, _headers: dict[str, str], body: bytes, _parts: list[str]) -> None:
+        self._control_move(body, self.api.deliver)
+
+    def _control_move(self, body: bytes, move: Any) -> None:
         try:
             number = json.loads(body or b"{}").get("OrderNumber")
-            shipment = self.api.ship(str(number))
+            shipment = move(str(number))
         except (ValueError, AttributeError, LookupError) as exc:
             self._send_json(404, {"error": str(exc)})
             return

@@ -29,12 +29,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from standardwebhooks import Webhook
-
 from irp.config.shipments import HmacAuth, StandardWebhooksAuth, TokenAuth, WebhookAuth
 from irp.errors import WebhookAuthError
+from irp.events.signing import sign_standard_webhook
 
-__all__ = ["Verified", "sign_standard_webhook", "verify_delivery"]
+__all__ = ["Verified", "verify_delivery"]
 
 
 @dataclass(frozen=True)
@@ -60,16 +59,6 @@ def verify_delivery(
     if isinstance(auth, TokenAuth):
         return _token(auth, lower)
     raise WebhookAuthError(f"unknown webhook auth type {auth.type!r}")  # pragma: no cover
-
-
-def sign_standard_webhook(secret: str, webhook_id: str, timestamp: datetime, body: bytes) -> str:
-    """The ``webhook-signature`` header value (``v1,<base64>``) for ``body``.
-
-    Signed by the ``standardwebhooks`` package itself, so IRP's pushes and checks are
-    the reference implementation's.
-    """
-    signature: str = Webhook(secret).sign(webhook_id, timestamp, body.decode("utf-8"))
-    return signature
 
 
 def _required(headers: Mapping[str, str], name: str) -> str:
@@ -101,12 +90,11 @@ def _standard(
     given = _required(headers, "webhook-signature")
     moment = _timestamp(stamp, "webhook-timestamp", auth.tolerance_seconds, now)
     try:
-        text = body.decode("utf-8")
+        expected = sign_standard_webhook(auth.secret.get_secret_value(), webhook_id, moment, body)
     except UnicodeDecodeError:
         raise WebhookAuthError(
             "the body is not UTF-8, so it cannot carry a valid signature"
         ) from None
-    expected = Webhook(auth.secret.get_secret_value()).sign(webhook_id, moment, text)
     expected_bytes = base64.b64decode(expected.split(",", 1)[1])
     for candidate in given.split():
         version, _, encoded = candidate.partition(",")

@@ -86,7 +86,20 @@ def test_flexit_example_loads_with_exact_values(flexit_env: dict[str, str]) -> N
         2,
     )
     assert lookup.not_found.asserts == {"status": "in:404"}
-    assert (flexit.shipment_webhook, flexit.shipment_poll) == (None, None)
+    assert flexit.shipment_webhook is None
+    poll = flexit.shipment_poll
+    assert poll is not None
+    assert poll.endpoint.endswith("/order/api/shipment/{external_reference}")
+    assert (poll.method, poll.interval_seconds, poll.items_path) == ("GET", 900, None)
+    assert poll.fields.model_dump(exclude_none=True) == {
+        "carrier": "Carrier",
+        "tracking_code": "TrackAndTrace",
+        "tracking_url": "TrackingUrl",
+        "shipped_at": "ShippedAt",
+        "delivered_at": "DeliveredAt",
+        "status": "Status",
+    }
+    assert poll.status_map == {"Shipped": "shipped", "Delivered": "delivered"}
     assert flexit.secret_expiries == {}
     assert config.secret_values() == {
         "sftp-pw-Secret1",
