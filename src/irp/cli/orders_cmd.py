@@ -218,6 +218,21 @@ def show_command(
             _money(line["price_selling_amount"]),
         )
     out.print(lines)
+    if order["shipments"]:
+        parcels = Table(
+            "received", "status", "carrier", "tracking", "shipped", "url", title="shipments"
+        )
+        for parcel in order["shipments"]:
+            _add_row(
+                parcels,
+                _time(parcel["received_at"]),
+                parcel["status"],
+                parcel["carrier"] or "",
+                parcel["tracking_code"] or "",
+                _time(parcel["shipped_at"]),
+                parcel["tracking_url"] or "",
+            )
+        out.print(parcels)
     if order["attempts"]:
         attempts = Table("at", "kind", "status", "ms", "outcome", "error", title="attempts")
         for attempt in order["attempts"]:

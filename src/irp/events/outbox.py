@@ -36,6 +36,7 @@ from irp.store.tables import order_events, orders
 __all__ = [
     "EVENT_TYPES",
     "event_document",
+    "iso_utc",
     "record_accepted",
     "record_event",
     "record_transition",
@@ -116,7 +117,7 @@ def record_event(
     now = database_now(conn)
     webhook_id = f"evt_{uuid.uuid4().hex}"
     data = _data(order, event_type, shipment)
-    payload = {"type": event_type, "timestamp": _iso(now), "data": data}
+    payload = {"type": event_type, "timestamp": iso_utc(now), "data": data}
     result = conn.execute(
         sa.insert(order_events).values(
             webhook_id=webhook_id,
@@ -166,7 +167,7 @@ def _data(
     if event_type in _WITH_SHIPMENT:
         data["shipment"] = dict(shipment) if shipment is not None else _order_tracking(order)
     if event_type == "order.delivered":
-        data["delivered_at"] = _iso(order["delivered_at"])
+        data["delivered_at"] = iso_utc(order["delivered_at"])
     return data
 
 
@@ -175,9 +176,10 @@ def _order_tracking(order: sa.RowMapping) -> dict[str, Any]:
         "carrier": order["carrier"],
         "tracking_code": order["tracking_code"],
         "tracking_url": order["tracking_url"],
-        "shipped_at": _iso(order["shipped_at"]),
+        "shipped_at": iso_utc(order["shipped_at"]),
     }
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_utc(value: datetime | None) -> str | None:
+    """An aware UTC time as ISO 8601 with ``Z`` (None stays None): how events show times."""
     return value.isoformat().replace("+00:00", "Z") if value is not None else None

@@ -10,6 +10,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
 from irp.feeds.report import SyncReport
 from irp.store import offers as offer_store
 from irp.store import runs as run_store
@@ -37,24 +39,10 @@ def keep_fresh(db: Database, ref: Refurbisher, report: SyncReport) -> None:
             conn, ref.key, older_than=now - timedelta(days=offers.archive_retention_days)
         )
         last = run_store.last_successful_run(conn, ref.key)
-        published = last["published_at"] if last is not None else None
-        report.published_at = published
-        limit = timedelta(hours=offers.unlist_stale_after_hours)
-        if published is None or now - published <= limit:
+        report.published_at = last["published_at"] if last is not None else None
+        count, note = _unlist_stale(conn, ref, now, run_id=report.run_id)
+        if not count:
             return
-        skus = offer_store.listed_skus(conn, ref.key)
-        if not skus:
-            return
-        count = offer_store.unlist_offers(
-            conn, ref.key, skus, reason="stale", run_id=report.run_id, now=now
-        )
-        hours = (now - published).total_seconds() / 3600
-        note = (
-            f"{ref.key}: the newest feed version was published {hours:.0f} h ago, more than "
-            f"unlist_stale_after_hours {offers.unlist_stale_after_hours:g}; {count} offer(s) "
-            "unlisted until a fresh version arrives"
-        )
-        log.warning(note)
         report.unlisted += count
         report.listed = max(report.listed - count, 0)
         report.message = f"{report.message}; {note}" if report.message else note
@@ -66,6 +54,43 @@ def keep_fresh(db: Database, ref: Refurbisher, report: SyncReport) -> None:
             message=report.message,
             unlisted=report.unlisted,
         )
+
+
+def unlist_stale_stock(db: Database, ref: Refurbisher, now: datetime | None = None) -> str | None:
+    """Unlist stale stock now, with no sync running (monitoring does this, SPEC §8).
+
+    Returns what was done (for the log and the monitor run), or None when the stock is
+    fresh or already unlisted.
+    """
+    if ref.offers is None:
+        return None
+    with db.begin() as conn:
+        count, note = _unlist_stale(conn, ref, now or db.now(), run_id=None)
+    return note if count else None
+
+
+def _unlist_stale(
+    conn: sa.Connection, ref: Refurbisher, now: datetime, *, run_id: int | None
+) -> tuple[int, str]:
+    offers = ref.offers
+    assert offers is not None
+    last = run_store.last_successful_run(conn, ref.key)
+    published = last["published_at"] if last is not None else None
+    limit = timedelta(hours=offers.unlist_stale_after_hours)
+    if published is None or now - published <= limit:
+        return 0, ""
+    skus = offer_store.listed_skus(conn, ref.key)
+    if not skus:
+        return 0, ""
+    count = offer_store.unlist_offers(conn, ref.key, skus, reason="stale", run_id=run_id, now=now)
+    hours = (now - published).total_seconds() / 3600
+    note = (
+        f"{ref.key}: the newest feed version was published {hours:.0f} h ago, more than "
+        f"unlist_stale_after_hours {offers.unlist_stale_after_hours:g}; {count} offer(s) "
+        "unlisted until a fresh version arrives"
+    )
+    log.warning(note)
+    return count, note
 
 
 def fresh_version_of_stale_offers(db: Database, ref: Refurbisher, published_at: object) -> bool:

@@ -120,7 +120,7 @@ def _not_retryable(order: Mapping[str, Any]) -> str:
             f"irp orders resolve {order_id} --external-ref REF | --resend --confirm-absent "
             "| --cancel"
         )
-    if status in (S.SUBMITTED, S.SHIPPED):
+    if status in (S.SUBMITTED, S.SHIPPED, S.DELIVERED):
         reference = order["external_reference"] or "unknown"
         return (
             f"{order_id} is {status} (reference {reference}); the refurbisher has it, "

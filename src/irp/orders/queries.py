@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from irp.errors import OrderError
 from irp.money import canonical_money
 from irp.orders.states import OrderStatus
+from irp.store.shipments import shipments_of_order
 from irp.store.tables import order_actions as actions_table
 from irp.store.tables import order_attempts as attempts_table
 from irp.store.tables import order_lines as lines_table
@@ -98,12 +99,14 @@ def show_order(conn: sa.Connection, order_id: str) -> dict[str, Any]:
         "updated_at": order["updated_at"],
         "submitted_at": order["submitted_at"],
         "shipped_at": order["shipped_at"],
+        "delivered_at": order["delivered_at"],
         "carrier": order["carrier"],
         "tracking_code": order["tracking_code"],
         "tracking_url": order["tracking_url"],
         "lines": _lines(conn, order_id),
         "attempts": _attempts(conn, order_id),
         "actions": _actions(conn, order_id),
+        "shipments": shipments_of_order(conn, order_id),
     }
 
 
@@ -196,7 +199,12 @@ def explain_status(order: dict[str, Any]) -> str:
     if status is S.SHIPPED:
         carrier = order["carrier"] or "carrier unknown"
         tracking = order["tracking_code"] or "no tracking code"
-        return f"Shipped ({carrier}, {tracking}). Nothing to do."
+        return (
+            f"Shipped ({carrier}, {tracking}). Nothing to do; it becomes delivered when the "
+            "refurbisher or carrier says every parcel arrived."
+        )
+    if status is S.DELIVERED:
+        return f"Delivered {_when(order['delivered_at'])}. Nothing to do."
     if status is S.FAILED:
         return (
             f"Never accepted by the refurbisher: {error}. The refurbisher did not act on it. "

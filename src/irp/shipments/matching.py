@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from irp.events.outbox import record_event
+from irp.events.outbox import iso_utc, record_event
 from irp.orders.states import OrderStatus, transition
 from irp.shipments.parse import ShipmentFacts
 from irp.store.db import database_now
@@ -262,7 +262,7 @@ def _tracking(parcel: sa.RowMapping) -> dict[str, Any]:
         "carrier": parcel["carrier"],
         "tracking_code": parcel["tracking_code"],
         "tracking_url": parcel["tracking_url"],
-        "shipped_at": shipped.isoformat().replace("+00:00", "Z") if shipped else None,
+        "shipped_at": iso_utc(shipped),
         "status": parcel["status"],
     }
 

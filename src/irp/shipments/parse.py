@@ -20,6 +20,7 @@ from typing import Any
 
 from irp.config.shipments import ShipmentFields, ShipmentPoll, ShipmentWebhook
 from irp.errors import ShipmentPayloadError
+from irp.events.outbox import iso_utc
 from irp.template.asserts import parse_body_path
 from irp.template.paths import MISSING, resolve_path
 
@@ -65,7 +66,7 @@ class ShipmentFacts:
             "carrier": self.carrier,
             "tracking_code": self.tracking_code,
             "tracking_url": self.tracking_url,
-            "shipped_at": _iso(self.shipped_at),
+            "shipped_at": iso_utc(self.shipped_at),
             "status": self.status,
         }
 
@@ -189,7 +190,3 @@ def _facts(reading: Reading, item: Any, where: str, require_order: bool) -> Ship
         lines=lines,
         raw=item,
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None

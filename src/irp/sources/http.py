@@ -62,6 +62,14 @@ class HttpSource:
                 size = len(response.read())
             return RemoteStat(size=size, mtime=_last_modified(response))
 
+    def status(self) -> int:
+        """The HTTP status a GET of the URL answers now (monitoring); the body is not read.
+
+        Raises SourceError only when there is no answer at all (refused, timed out...).
+        """
+        with self._get({}, check=False) as response:
+            return response.status_code
+
     def fetch_if_changed(self, last_good: RemoteStat | None) -> FetchOutcome:
         """Download unless the server says (304) or shows (size + mtime) it is unchanged."""
         conditional: dict[str, str] = {}
@@ -83,7 +91,9 @@ class HttpSource:
             return FetchOutcome("fetched", data, RemoteStat(size=len(data), mtime=mtime))
 
     @contextmanager
-    def _get(self, extra_headers: dict[str, str]) -> Iterator[httpx.Response]:
+    def _get(
+        self, extra_headers: dict[str, str], *, check: bool = True
+    ) -> Iterator[httpx.Response]:
         """GET the URL, following redirects; configured headers only go to the same origin.
 
         httpx itself would forward custom headers (an ``X-Api-Key``) to whatever host a
@@ -109,7 +119,8 @@ class HttpSource:
                         client.build_request("GET", url, headers=headers), stream=True
                     )
                 try:
-                    self._check_status(response)
+                    if check:
+                        self._check_status(response)
                     yield response
                 finally:
                     response.close()

@@ -1,0 +1,63 @@
+"""``irp shipments list [--unmatched]``: shipments as received, matched or not (SPEC §4, §6)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from irp.cli.common import exits_on_errors, print_json, runtime
+
+app = typer.Typer(no_args_is_help=True, help="Shipments: what the refurbishers reported.")
+
+
+def _time(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else ""
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    unmatched: Annotated[
+        bool, typer.Option("--unmatched", help="Only shipments that matched no order yet.")
+    ] = False,
+    refurbisher: Annotated[
+        str | None, typer.Option("--refurbisher", help="Only this refurbisher.")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Shipments, newest first: order, reference, status, carrier and tracking.
+
+    ``--json`` prints a list of {"id", "refurbisher", "order_id", "given_order_id",
+    "external_reference", "status", "carrier", "tracking_code", "tracking_url",
+    "shipped_at", "delivered_at", "lines", "source", "received_at", "matched_at"}.
+    """
+    from irp.store.shipments import list_shipments
+
+    with exits_on_errors():
+        db = runtime(ctx).database()
+        with db.connect() as conn:
+            rows = list_shipments(conn, unmatched=unmatched, refurbisher=refurbisher)
+    if json_output:
+        print_json(rows)
+        return
+    table = Table(
+        "received", "refurbisher", "order", "reference", "status", "carrier", "tracking", "via"
+    )
+    for row in rows:
+        order = row["order_id"] or f"[yellow]unmatched[/yellow] {row['given_order_id'] or ''}"
+        table.add_row(
+            _time(row["received_at"]),
+            row["refurbisher"],
+            order.strip(),
+            row["external_reference"] or "",
+            row["status"],
+            row["carrier"] or "",
+            row["tracking_code"] or "",
+            row["source"],
+        )
+    width = None if sys.stdout.isatty() else 200
+    Console(file=sys.stdout, width=width, highlight=False).print(table)
