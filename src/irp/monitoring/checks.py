@@ -6,8 +6,8 @@ the probes saw), the threshold and ``now``, and returns one :class:`CheckResult`
 submitted 51.0 h ago, more than 48 h: ..."). Nothing here reads a clock, a database or
 the network, so every check can be tested at any moment.
 
-Thresholds may be fractional (``latest_order_hours: 0.5``); values are rounded to
-two decimals for display, compared unrounded.
+Thresholds may be fractional (``latest_order_hours: 0.5``); values are compared
+unrounded and reported to four decimals.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class Subject:
     def result(
         self, check: str, value: float | None, threshold: float | None, ok: bool, detail: str
     ) -> CheckResult:
-        shown = None if value is None else round(value, 2)
+        shown = None if value is None else round(value, 4)
         return CheckResult(self.refurbisher, self.env, check, shown, threshold, ok, detail)
 
 
@@ -89,6 +89,10 @@ def _hours(start: datetime, now: datetime) -> float:
 
 def _h(value: float) -> str:
     return f"{value:.1f} h"
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
 
 
 def _when(moment: datetime) -> str:
@@ -301,9 +305,9 @@ def judge_secret_expiry(
     days = (expires - today).days
     when = f"{path} expires {expires.isoformat()}"
     if days > threshold_days:
-        detail = f"{when}, in {days} days; alert at {threshold_days:g}"
+        detail = f"{when}, in {_days(days)}; alert at {threshold_days:g}"
         return who.result(name, days, threshold_days, True, detail)
-    left = f"in {days} days" if days >= 0 else f"{-days} days ago"
+    left = f"in {_days(days)}" if days >= 0 else f"{_days(-days)} ago"
     detail = (
         f"{when}, {left} (alert at {threshold_days:g} days): rotate it with "
         f"{who.refurbisher}, then update the secret and its expires date in the config"
