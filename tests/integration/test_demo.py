@@ -6,11 +6,22 @@ import pytest
 
 from irp.sandbox.demo import run_demo
 
+DEMO_VARIABLES = (
+    "FLEXIT_SFTP_PASSWORD",
+    "FLEXIT_CLIENT_ID",
+    "FLEXIT_CLIENT_SECRET",
+    "GREENBYTE_FEED_TOKEN",
+    "GREENBYTE_CLIENT_ID",
+    "GREENBYTE_CLIENT_SECRET",
+    "GREENBYTE_WEBHOOK_SECRET",
+    "IRP_DEMO_EVENTS_SECRET",
+)
 
-def test_demo_syncs_offers_and_submits_every_order_exactly_once(
+
+def test_demo_runs_both_refurbishers_from_offers_to_delivery_and_monitoring(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for key in ("FLEXIT_SFTP_PASSWORD", "FLEXIT_CLIENT_ID", "FLEXIT_CLIENT_SECRET"):
+    for key in DEMO_VARIABLES:
         monkeypatch.setenv(key, "replaced-by-the-demo")  # restored after the test
     lines: list[str] = []
 
@@ -20,7 +31,33 @@ def test_demo_syncs_offers_and_submits_every_order_exactly_once(
     text = "\n".join(lines)
     assert "   ok: 40 rows, 40 created, 0 invalid," in text
     assert "second sync: unchanged" in text
-    assert sum(" accepted" in line for line in lines) == 4
+    assert "   greenbyte ok: 6 rows, 6 created, 0 invalid, 6 listed" in text
+    assert sum(" accepted" in line for line in lines) == 5
     assert "FlexIT holds 4 order(s) for 4 placed; duplicates: 0" in text
     submitted = {line.split(":")[0].strip() for line in lines if "submitted  reference SO-" in line}
     assert submitted == {"DEMO-5001", "DEMO-5002", "DEMO-5003", "DEMO-5004"}
+    assert "   DEMO-6001: submitted  reference GB-10001" in lines
+    assert lines[lines.index("   poll 1: 4 not shipped") + 2 :][:3] == [
+        "   poll 2: 4 shipped",
+        "   poll 3: 4 delivered",
+        "   FlexIT orders now: {'delivered': 4}",
+    ]
+    assert "   signed delivery   -> 200 matched=True, order_id=DEMO-6001, status=shipped" in lines
+    assert "   the same again    -> 200 matched=True, order_id=DEMO-6001, status=shipped" in lines
+    assert (
+        "   forged signature  -> 401 detail=webhook-signature does not match "
+        "(no valid v1 signature)"
+    ) in lines
+    assert "   delivered         -> 200 matched=True, order_id=DEMO-6001, status=delivered" in lines
+    assert (
+        "   21 events: 5 order.accepted, 5 order.delivered, 5 order.shipped, "
+        "5 order.submitted, 1 order.uncertain"
+    ) in lines
+    assert any(line.startswith("   pushed 21 of 21; the marketplace refused 1") for line in lines)
+    checks = [
+        line.split()[:3]
+        for line in lines[lines.index("8. irp monitor: every check of both refurbishers") + 1 :]
+        if line.startswith("   flexit") or line.startswith("   greenbyte")
+    ]
+    assert len(checks) == 15 and all(mark == "ok" for _, _, mark in checks)
+    assert lines[-1] == "   all checks pass"

@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
                     _number(r.value),
                     _number(r.threshold),
                     mark,
-                    r.detail,
+                    escape(r.detail),
                 )
             Console(file=sys.stdout, width=width, highlight=False).print(table)
         for note in run.unlisted:

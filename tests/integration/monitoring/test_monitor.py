@@ -257,12 +257,9 @@ def test_the_sinks_hear_of_each_alert_once_and_a_failing_sink_is_retried(
         "threshold": 10.5,
     }
     assert [r.answered for r in slack.requests] == [503, 200]
-    assert (
-        slack.requests[1]
-        .json()["text"]
-        .startswith(
-            ":red_circle: [acceptance] flexit secret_expiry: flexit.order.auth.client_secret expires"
-        )
+    text = slack.requests[1].json()["text"]
+    assert text.startswith(
+        ":red_circle: [acceptance] flexit secret_expiry: flexit.order.auth.client_secret expires"
     )
 
 
