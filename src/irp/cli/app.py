@@ -16,6 +16,7 @@ from irp.cli import (
     check_cmd,
     config_cmd,
     demo_cmd,
+    events_cmd,
     monitor_cmd,
     offers_cmd,
     orders_cmd,
@@ -36,6 +37,7 @@ app.add_typer(sftp_cmd.app, name="sftp")
 app.add_typer(offers_cmd.app, name="offers")
 app.add_typer(orders_cmd.app, name="orders")
 app.add_typer(shipments_cmd.app, name="shipments")
+app.add_typer(events_cmd.app, name="events")
 check_cmd.register(app)
 monitor_cmd.register(app)
 demo_cmd.register(app)

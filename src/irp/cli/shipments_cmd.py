@@ -1,4 +1,9 @@
-"""``irp shipments list [--unmatched]``: shipments as received, matched or not (SPEC §4, §6)."""
+"""``irp shipments list [--unmatched]`` and ``irp shipments poll [NAME]`` (SPEC §4, §6).
+
+``list`` shows shipments as received, matched or not; ``poll`` asks the refurbishers
+with ``shipment_poll`` about their due orders now — what ``irp serve`` does every
+``interval_seconds``, for cron-driven set-ups.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from irp.cli.common import exits_on_errors, print_json, runtime
+from irp.cli.common import EXIT_FAILED, exits_on_errors, print_json, refurbisher_named, runtime
 
 app = typer.Typer(no_args_is_help=True, help="Shipments: what the refurbishers reported.")
 
@@ -61,3 +66,34 @@ def list_command(
         )
     width = None if sys.stdout.isatty() else 200
     Console(file=sys.stdout, width=width, highlight=False).print(table)
+
+
+@app.command("poll")
+def poll_command(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Only this refurbisher.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Ask about every order whose shipment poll is due; exit 1 when a poll failed.
+
+    ``--json`` prints a list of {"order_id", "refurbisher", "outcome", "status",
+    "http_status", "detail"}; outcome is shipped, delivered, not_shipped, unchanged,
+    refused or failed.
+    """
+    from irp.shipments.poll import poll_shipments
+
+    with exits_on_errors():
+        rt = runtime(ctx)
+        config = rt.config()
+        if name is not None:
+            refurbisher_named(config, name)
+        results = poll_shipments(rt.database(), config, refurbisher=name)
+    if json_output:
+        print_json([result.__dict__ for result in results])
+    else:
+        for r in results:
+            typer.echo(f"{r.order_id}: {r.outcome:<11} {r.status:<9} {r.detail}")
+        if not results:
+            typer.echo("no poll was due")
+    if any(r.outcome in ("failed", "refused") for r in results):
+        raise typer.Exit(EXIT_FAILED)

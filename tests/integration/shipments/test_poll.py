@@ -143,3 +143,32 @@ def test_a_refused_or_failing_poll_never_fails_the_order(
     ]
     assert second[0].detail == "HTTP 401: authentication refused; check flexit.order.auth"
     assert order_row(database, "5001")["last_error"] is None
+
+
+def test_shipments_poll_from_the_command_line(
+    database: Database, make_order_api: MakeOrderApi, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from irp.cli.app import app
+
+    api = make_order_api(ship_after_seconds=0)
+    config = polled_config(tmp_path, api)
+    submitted(database, config)
+    base = ["--config", str(config.path), "--db", database.url, "shipments", "poll"]
+
+    first = CliRunner().invoke(app, [*base, "flexit", "--json"])
+    again = CliRunner().invoke(app, base)
+
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout) == [
+        {
+            "order_id": "5001",
+            "refurbisher": "flexit",
+            "outcome": "shipped",
+            "status": "shipped",
+            "http_status": 200,
+            "detail": f"shipped: PostNL {TRACKING}",
+        }
+    ]
+    assert (again.exit_code, again.stdout) == (0, "no poll was due\n")
