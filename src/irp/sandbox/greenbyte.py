@@ -27,14 +27,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from standardwebhooks import Webhook
 
 from irp.sandbox.credentials import CredentialChecker
-from irp.sandbox.lifecycle import StartStop
+from irp.sandbox.loopback import LoopbackServer, ServerThread
 
 __all__ = ["GreenbyteApi", "greenbyte_offers"]
 
@@ -75,23 +74,9 @@ class GreenbyteOrder:
     shipments: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, api: GreenbyteApi, host: str) -> None:
-        self.api = api
-        super().__init__((host, 0), _Handler)
-
-    def server_bind(self) -> None:
-        TCPServer.server_bind(self)  # no reverse DNS lookup
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: LoopbackServer
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
@@ -106,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        api = self.server.api
+        api: GreenbyteApi = self.server.owner
         route = (self.command, self.path.split("?")[0])
         if route == ("GET", "/v1/offers.json"):
             if not api._feed_auth.accepts(headers):
@@ -138,7 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class GreenbyteApi(StartStop):
+class GreenbyteApi(ServerThread):
     """GreenByte's feed, token endpoint and order API; see the module docstring."""
 
     def __init__(
@@ -169,43 +154,14 @@ class GreenbyteApi(StartStop):
             auth_header="X-Api-Key",
             token_expires_in=3600,
         )
+        super().__init__(host)
+        self.handler = _Handler
+        self.thread_name = "greenbyte-api"
         self._webhook = Webhook(webhook_secret)
-        self._host = host
         self._lock = threading.Lock()
         self.offers = greenbyte_offers(rows)
         self.modified = datetime.now(UTC).replace(microsecond=0)
         self._orders: list[GreenbyteOrder] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> GreenbyteApi:
-        if self._server is not None:
-            raise RuntimeError("the GreenByte simulator is already running")
-        self._server = _Server(self, self._host)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="greenbyte-api",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the GreenByte simulator is not running; call start()")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def feed_url(self) -> str:

@@ -18,11 +18,10 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from irp.sandbox.lifecycle import StartStop
+from irp.sandbox.loopback import LoopbackServer, ServerThread
 
 __all__ = ["ReceivedRequest", "WebhookReceiver"]
 
@@ -47,23 +46,9 @@ class _Failure:
     drop: bool
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, receiver: WebhookReceiver, host: str) -> None:
-        self.receiver = receiver
-        super().__init__((host, 0), _Handler)
-
-    def server_bind(self) -> None:
-        TCPServer.server_bind(self)  # no reverse DNS lookup of the host name
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: LoopbackServer
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests read ``WebhookReceiver.requests``."""
@@ -77,11 +62,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        failure = self.server.receiver._next_failure()
+        failure = self.server.owner._next_failure()
         answered = 0 if failure is not None and failure.drop else 200
         if failure is not None and not failure.drop:
             answered = failure.status
-        self.server.receiver._record(
+        self.server.owner._record(
             ReceivedRequest(
                 self.command,
                 self.path,
@@ -101,49 +86,25 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class WebhookReceiver(StartStop):
+class WebhookReceiver(ServerThread):
     """Records what is posted to it; fails on demand (see the module docstring)."""
 
+    thread_name = "webhook-receiver"
+
     def __init__(self, host: str = "127.0.0.1") -> None:
-        self._host = host
+        super().__init__(host)
+        self.handler = _Handler
         self._lock = threading.Lock()
         self._requests: list[ReceivedRequest] = []
         self._failures: deque[_Failure] = deque()
         self._every = 0
         self._every_status = 500
         self._count = 0
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> WebhookReceiver:
-        if self._server is not None:
-            raise RuntimeError("the receiver is already running")
-        self._server = _Server(self, self._host)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="webhook-receiver",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
     @property
     def url(self) -> str:
         """The URL to post to (any path is accepted)."""
-        if self._server is None:
-            raise RuntimeError("the receiver is not running; call start()")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/hook"
+        return self.base_url + "/hook"
 
     def fail(self, times: int = 1, *, status: int = 500, drop: bool = False) -> None:
         """Fail the next ``times`` requests: answer ``status``, or drop the connection."""
