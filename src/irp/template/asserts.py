@@ -2,15 +2,17 @@
 
 ``response_object.asserts`` maps ``status`` (the HTTP status) or a dotted path into the
 JSON body to rules joined by ``|`` (``"OrderNumber": "present|filled"``). The rules
-mean what Laravel's validator means by them, with one deliberate difference: a rule
-that Laravel would *skip* for a missing or blank value fails here — a check that
-silently passes would mark an order ``submitted`` that the refurbisher never took.
-``docs/templates.md`` lists every rule with its exact meaning.
+mean what Laravel's validator means by them (``tests/unit/template`` checks this
+against Laravel itself), with deliberate differences that ``docs/templates.md`` lists —
+the first: a rule that Laravel would *skip* for a missing or blank value fails here, as
+a check that silently passes would mark an order ``submitted`` that the refurbisher
+never took. This module compiles the rules and decides which run (presence, null,
+blank); :mod:`irp.template.rules` says what each one means.
 
-Paths: ``status`` is the HTTP status; ``body`` is the whole body; ``body.<path>`` and
-any other key are dotted paths into the body (``lines.0.sku``: digits index lists).
-A key containing a dot is written with ``\\.`` (``meta.order\\.id``); ``\\\\`` is a
-backslash.
+Paths (:mod:`irp.template.paths`): ``status`` is the HTTP status; ``body`` is the whole
+body; ``body.<path>`` and any other key are dotted paths into the body (``lines.0.sku``:
+ASCII digits without a leading zero index lists). A key containing a dot is written
+with ``\\.`` (``meta.order\\.id``); ``\\\\`` is a backslash.
 """
 
 from __future__ import annotations
