@@ -1,6 +1,6 @@
 """Shipment webhooks and polling (SPEC §4): how to trust a delivery and how to read it.
 
-``fields`` are dotted paths (the template language's, :func:`irp.template.asserts.
+``fields`` are dotted paths (the template language's, :func:`irp.template.paths.
 parse_body_path`: ``\\.`` escapes a dot) into one shipment of the refurbisher's payload;
 ``items_path`` names the list of shipments when one payload carries several. Paths are
 checked when the config loads.
@@ -87,7 +87,7 @@ WEBHOOK_AUTH_BY_TYPE: dict[str, type[ConfigModel]] = {
 def _check_path(value: str | None) -> str | None:
     if value is None:
         return None
-    from irp.template.asserts import parse_body_path
+    from irp.template.paths import parse_body_path
 
     try:
         parse_body_path(value)

@@ -21,8 +21,7 @@ from typing import Any
 from irp.config.shipments import ShipmentFields, ShipmentPoll, ShipmentWebhook
 from irp.errors import ShipmentPayloadError
 from irp.events.outbox import iso_utc
-from irp.template.asserts import parse_body_path
-from irp.template.paths import MISSING, resolve_path
+from irp.template.paths import MISSING, parse_body_path, resolve_path
 
 __all__ = ["Reading", "ShipmentFacts", "read_shipments"]
 
