@@ -113,3 +113,50 @@ def test_a_cursor_that_irp_did_not_give_is_refused(database: Database) -> None:
         str(bad.value) == "after='abc' is not a cursor; send the next_cursor of an earlier answer"
     )
     assert str(big.value) == "limit must be between 1 and 1000, got 5000"
+
+
+def test_a_later_event_waits_for_an_earlier_uncommitted_one(database: Database) -> None:
+    """Ids become visible in commit order, so a reader's cursor never skips an event.
+
+    PostgreSQL: the event writers' advisory lock (seen waiting in pg_locks); SQLite: one
+    writer at a time (BEGIN IMMEDIATE).
+    """
+    import threading
+    import time
+
+    from irp.events.outbox import record_event
+
+    add_order(database, "5001")
+    add_order(database, "5002")
+    done = threading.Event()
+
+    def second_writer() -> None:
+        with database.write_transaction() as conn:
+            record_event(conn, "5002", "order.accepted")
+        done.set()
+
+    with database.write_transaction() as first:
+        record_event(first, "5001", "order.accepted")
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        deadline = time.monotonic() + 30
+        waiting = database.dialect == "sqlite" and not done.wait(0.5)
+        while not waiting and time.monotonic() < deadline:
+            with database.connect() as probe:
+                waiting = bool(
+                    probe.execute(
+                        sa.text(
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                            "AND NOT granted"
+                        )
+                    ).scalar_one()
+                )
+            time.sleep(0.05)
+        assert waiting, "the second writer never waited for the first"
+        assert not done.is_set()
+        with database.connect() as reader:  # a reader now sees neither event
+            assert read_events(reader).events == []
+    thread.join(timeout=30)
+
+    with database.connect() as reader:
+        assert [e["data"]["order_id"] for e in read_events(reader).events] == ["5001", "5002"]
