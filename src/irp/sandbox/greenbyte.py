@@ -27,13 +27,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from standardwebhooks import Webhook
 
 from irp.sandbox.credentials import CredentialChecker
-from irp.sandbox.loopback import LoopbackServer, ServerThread
+from irp.sandbox.loopback import LoopbackHandler, LoopbackServer, ServerThread
 
 __all__ = ["GreenbyteApi", "greenbyte_offers"]
 
@@ -74,12 +73,8 @@ class GreenbyteOrder:
     shipments: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(LoopbackHandler):
     server: LoopbackServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
 
     def do_GET(self) -> None:
         self._dispatch()

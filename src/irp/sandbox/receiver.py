@@ -18,10 +18,9 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from irp.sandbox.loopback import LoopbackServer, ServerThread
+from irp.sandbox.loopback import LoopbackHandler, LoopbackServer, ServerThread
 
 __all__ = ["ReceivedRequest", "WebhookReceiver"]
 
@@ -46,12 +45,8 @@ class _Failure:
     drop: bool
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(LoopbackHandler):
     server: LoopbackServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read ``WebhookReceiver.requests``."""
 
     def do_POST(self) -> None:
         self._handle()

@@ -20,7 +20,6 @@ from typing import Any
 
 from irp.config.shipments import ShipmentFields, ShipmentPoll, ShipmentWebhook
 from irp.errors import ShipmentPayloadError
-from irp.events.outbox import iso_utc
 from irp.template.paths import MISSING, parse_body_path, resolve_path
 
 __all__ = ["Reading", "ShipmentFacts", "read_shipments"]
@@ -58,16 +57,6 @@ class ShipmentFacts:
         ]
         text = json.dumps(facts, sort_keys=True, default=str)
         return "h:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-    def tracking(self) -> dict[str, Any]:
-        """The parcel as an event shows it."""
-        return {
-            "carrier": self.carrier,
-            "tracking_code": self.tracking_code,
-            "tracking_url": self.tracking_url,
-            "shipped_at": iso_utc(self.shipped_at),
-            "status": self.status,
-        }
 
 
 @dataclass(frozen=True)
