@@ -68,19 +68,16 @@ def store_shipment(
     ``order_id`` is given by a poll, which knows the order it asked about.
     """
     now = database_now(conn)
-    existing = (
-        conn.execute(
-            sa.select(shipments).where(
-                shipments.c.refurbisher == refurbisher, shipments.c.shipment_key == facts.key
-            )
-        )
-        .mappings()
-        .first()
-    )
+    existing = _existing(conn, refurbisher, facts)
     if existing is None:
-        shipment_id, created = _insert(conn, refurbisher, facts, source, raw, delivery_id, now)
-        changed = True
-        matched = None
+        try:
+            with conn.begin_nested():
+                shipment_id = _insert(conn, refurbisher, facts, source, raw, delivery_id, now)
+        except sa.exc.IntegrityError:  # a concurrent delivery of the same parcel won
+            existing = _existing(conn, refurbisher, facts)
+            assert existing is not None
+    if existing is None:
+        created, changed, matched = True, True, None
     else:
         shipment_id, created = int(existing["id"]), False
         changed = _complete(conn, existing, facts, now)
@@ -97,6 +94,13 @@ def store_shipment(
         changed = True
     status = _apply(conn, target, shipment_id, new_parcel=created or matched is None)
     return Stored(shipment_id, target, status, changed)
+
+
+def _existing(conn: sa.Connection, refurbisher: str, facts: ShipmentFacts) -> sa.RowMapping | None:
+    query = sa.select(shipments).where(
+        shipments.c.refurbisher == refurbisher, shipments.c.shipment_key == facts.key
+    )
+    return conn.execute(query).mappings().first()
 
 
 def as_stored(conn: sa.Connection, refurbisher: str, facts: ShipmentFacts) -> Stored:
@@ -147,7 +151,7 @@ def _insert(
     raw: Any,
     delivery_id: int | None,
     now: datetime,
-) -> tuple[int, bool]:
+) -> int:
     result = conn.execute(
         sa.insert(shipments).values(
             refurbisher=refurbisher,
@@ -170,7 +174,7 @@ def _insert(
     )
     key = result.inserted_primary_key
     assert key is not None
-    return int(key[0]), True
+    return int(key[0])
 
 
 def _complete(

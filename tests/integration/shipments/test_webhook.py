@@ -398,3 +398,28 @@ def test_malformed_bodies_are_422_and_an_unknown_refurbisher_404(
     assert unknown == WebhookAnswer(404, {"detail": "refurbisher 'nobody' is not configured"})
     assert shipment_rows(database) == []
     assert WHSEC not in str(deliveries(database))
+
+
+def test_two_deliveries_of_one_parcel_at_the_same_moment_store_it_once(
+    database: Database, tmp_path: Path
+) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = webhook_config(tmp_path, "standard_webhooks")
+    submitted_order(database, "5001", "SO-000001")
+    body = body_of(parcel("SO-000001"))
+    start = threading.Barrier(2)
+
+    def deliver(webhook_id: str) -> WebhookAnswer:
+        headers = signed("standard_webhooks", body, webhook_id=webhook_id)
+        start.wait(timeout=30)
+        return post(database, config, body, headers)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(deliver, ["msg_one", "msg_two"]))
+
+    shipped = WebhookAnswer(200, {"matched": True, "order_id": "5001", "status": "shipped"})
+    assert answers == [shipped, shipped]
+    assert len(shipment_rows(database)) == 1
+    assert events(database, "5001") == ["order.submitted", "order.shipped"]
