@@ -41,13 +41,13 @@ def _fmt(value: float) -> str:
 
 def describe(series: Series) -> str:
     """The chart in words: latest value, minimum and maximum over the window."""
+    since = f"since {series.start:%Y-%m-%d %H:%M} UTC"
     if not series.points:
-        return f"{series.title}: no data in the last {(series.end - series.start).days} days"
+        return f"{series.title}: no data {since}"
     values = [v for _, v in series.points]
     return (
         f"{series.title}: now {_fmt(values[-1])} {series.unit}, "
-        f"between {_fmt(min(values))} and {_fmt(max(values))} over the last "
-        f"{(series.end - series.start).days} days"
+        f"between {_fmt(min(values))} and {_fmt(max(values))} {since}"
     )
 
 
@@ -56,7 +56,7 @@ def render_chart(series: Series) -> Markup:
     label = describe(series)
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(label)}" preserveAspectRatio="none">',
+        f'aria-label="{escape(label)}">',
         f"<title>{escape(label)}</title>",
     ]
     plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM

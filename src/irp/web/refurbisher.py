@@ -8,7 +8,7 @@ downloaded whole as CSV (:mod:`irp.feeds.export`, the same as ``irp offers error
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Any
@@ -140,6 +140,11 @@ def run_errors(conn: sa.Connection, key: str, run_id: int) -> list[run_store.Sto
 def charts(conn: sa.Connection, key: str, now: datetime) -> list[Series]:
     """Listed offers and stock (after each sync that changed them) and sync durations."""
     start, end = window(now)
+    first = conn.execute(
+        sa.select(sa.func.min(sync_runs.c.started_at)).where(sync_runs.c.refurbisher == key)
+    ).scalar_one_or_none()
+    if first is not None and first > start:  # a young refurbisher: span its own history
+        start = first - max((now - first) / 20, timedelta(minutes=1))
     stats = offer_stats_since(conn, key, start)
     points_at = [(max(s.at, start), s) for s in stats]
     r = sync_runs.c
