@@ -28,15 +28,22 @@ import sqlalchemy as sa
 from irp.store.tables import offers, orders
 
 PAGE_SIZE = 50
+SCAN_ROWS = 200_000
+"""A name search reads at most this many offers per page, then offers to search on."""
 _EAN = re.compile(r"^\d{8,14}$")
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of rows and the cursor of the next (None on the last page)."""
+    """One page of rows and the cursor of the next (None on the last page).
+
+    ``scanned_to`` is set when a name search stopped at its scan limit before the page
+    filled: "searched up to <refurbisher> <sku>"; the cursor continues from there.
+    """
 
     rows: list[dict[str, Any]]
     next_cursor: str | None
+    scanned_to: str | None = None
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -66,39 +73,89 @@ def search_offers(
     listed: bool | None = None,
     cursor: str | None = None,
 ) -> Page:
-    """Offers of ``refurbishers`` matching ``query`` (SKU prefix, EAN or name), by SKU."""
+    """Offers of ``refurbishers`` matching ``query`` (SKU prefix, EAN or name), by SKU.
+
+    Each refurbisher and each way to match is its own query that seeks in an index and
+    stops after a page; their results are merged in (refurbisher, sku) order.
+    """
+    after = decode_cursor(cursor, 2)
+    text = query.strip()
+    found: list[dict[str, Any]] = []
+    resume: tuple[str, str] | None = None
+    for key in sorted(refurbishers):
+        if after is not None and key < str(after[0]):
+            continue
+        sku_after = str(after[1]) if after is not None and key == str(after[0]) else None
+        wanted = PAGE_SIZE + 1 - len(found)
+        bound = _scan_bound(conn, key, sku_after) if _scans(text) else None
+        matches: dict[str, dict[str, Any]] = {}
+        for condition, scan in _conditions(conn, text):
+            select = _offer_columns().where(offers.c.refurbisher == key)
+            if condition is not None:
+                select = select.where(condition)
+            if scan and bound is not None:
+                select = select.where(offers.c.sku <= bound)
+            if listed is not None:
+                select = select.where(offers.c.listed.is_(listed))
+            if sku_after is not None:
+                select = select.where(offers.c.sku > sku_after)
+            rows = conn.execute(select.order_by(offers.c.sku).limit(wanted)).mappings()
+            matches.update((row["sku"], dict(row)) for row in rows)
+        if bound is not None:  # only SKUs up to the bound are settled
+            matches = {sku: row for sku, row in matches.items() if sku <= bound}
+        found.extend(matches[sku] for sku in sorted(matches)[:wanted])
+        if len(found) > PAGE_SIZE:
+            break
+        if bound is not None:  # the scan limit: the next page searches on from here
+            resume = (key, bound)
+            break
+    if len(found) > PAGE_SIZE:
+        last = found[PAGE_SIZE - 1]
+        return Page(found[:PAGE_SIZE], encode_cursor([last["refurbisher"], last["sku"]]))
+    if resume is not None:
+        return Page(found, encode_cursor(list(resume)), f"{resume[0]} {resume[1]}")
+    return Page(found, None)
+
+
+def _scans(text: str) -> bool:
+    """Whether matching ``text`` reads names (a scan), not only indexes."""
+    return bool(text) and not _EAN.match(text)
+
+
+def _scan_bound(conn: sa.Connection, key: str, sku_after: str | None) -> str | None:
+    """The SKU :data:`SCAN_ROWS` offers on (None when fewer remain): a name search reads
+    at most that many offers per page, so every page answers in bounded time."""
     o = offers.c
-    select = sa.select(
+    query = sa.select(o.sku).where(o.refurbisher == key)
+    if sku_after is not None:
+        query = query.where(o.sku > sku_after)
+    bound = conn.execute(query.order_by(o.sku).offset(SCAN_ROWS).limit(1)).scalar_one_or_none()
+    return None if bound is None else str(bound)
+
+
+def _offer_columns() -> sa.Select[Any]:
+    o = offers.c
+    return sa.select(
         o.refurbisher, o.sku, o.name, o.ean, o.stock_available, o.price_purchase_amount,
         o.price_selling_amount, o.listed, o.unlisted_reason, o.updated_at,
-    ).where(o.refurbisher.in_(refurbishers))  # fmt: skip
-    if listed is not None:
-        select = select.where(o.listed.is_(listed))
-    text = query.strip()
-    if text:
-        select = select.where(_matches(conn, text))
-    after = decode_cursor(cursor, 2)
-    if after is not None:
-        select = select.where(sa.tuple_(o.refurbisher, o.sku) > (str(after[0]), str(after[1])))
-    rows = conn.execute(select.order_by(o.refurbisher, o.sku).limit(PAGE_SIZE + 1)).mappings()
-    found = [dict(row) for row in rows]
-    more = len(found) > PAGE_SIZE
-    found = found[:PAGE_SIZE]
-    last = found[-1] if more else None
-    return Page(found, encode_cursor([last["refurbisher"], last["sku"]]) if last else None)
+    )  # fmt: skip
 
 
-def _matches(conn: sa.Connection, text: str) -> sa.ColumnElement[bool]:
+def _conditions(conn: sa.Connection, text: str) -> list[tuple[sa.ColumnElement[bool] | None, bool]]:
+    """(condition, reads names?) per way ``text`` may match, or [(None, False)]."""
+    if not text:
+        return [(None, False)]
     o = offers.c
     sku_prefix = sa.and_(o.sku >= text, o.sku < text + "\U0010ffff")
     if _EAN.match(text):
         variants = {text, text.zfill(13), text.zfill(14), text.lstrip("0") or "0"}
-        return sa.or_(o.ean.in_(sorted(variants)), sku_prefix)
+        return [(o.ean.in_(sorted(variants)), False), (sku_prefix, False)]
+    pattern = f"%{_escape_like(text)}%"
     if conn.dialect.name == "postgresql":
-        name = o.name.ilike(f"%{_escape_like(text)}%", escape="\\")
+        name = o.name.ilike(pattern, escape="\\")
     else:  # SQLite's LIKE ignores ASCII case already
-        name = o.name.like(f"%{_escape_like(text)}%", escape="\\")
-    return sa.or_(sku_prefix, name)
+        name = o.name.like(pattern, escape="\\")
+    return [(sku_prefix, False), (name, True)]
 
 
 def _escape_like(text: str) -> str:
