@@ -37,8 +37,11 @@ TOKEN = "bench-token-0123456789abcdef"
 
 
 class Tokens:
-    names = ["bench"]
-    secrets = frozenset({TOKEN})
+    """The one bench token (the page's TokenBook)."""
+
+    def __init__(self) -> None:
+        self.names = ["bench"]
+        self.secrets = frozenset({TOKEN})
 
     def identify(self, presented: str) -> str | None:
         return "bench" if presented == TOKEN else None
