@@ -50,9 +50,7 @@ def upgrade() -> None:
         unique=False,
     )
     op.drop_index(op.f("ix_offers_refurbisher_listed"), table_name="offers")
-    op.create_index(
-        "ix_orders_status_updated_at", "orders", ["status", "updated_at"], unique=False
-    )
+    op.create_index("ix_orders_status_updated_at", "orders", ["status", "updated_at"], unique=False)
 
 
 def downgrade() -> None:
