@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from irp.config import Config, load_config
+from irp.orders.cycle import submit_pass
 from irp.sandbox.flexit import example_inbound_order
 from irp.sandbox.order_api import FlexitOrderApi
 from irp.store.db import Database
@@ -19,6 +21,8 @@ from irp.store.tables import order_attempts, order_lines, orders, refurbishers
 from tests.fixtures.order_api import FLEXIT_CLIENT_ID, FLEXIT_CLIENT_SECRET
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flexit.json"
+LOOKUP_DELAY_SECONDS = 0.1  # short for tests; 0 is refused (see OrderConfig)
+SETTLED = ("submitted", "failed", "rejected", "cancelled")
 
 
 def flexit_config(
@@ -40,7 +44,7 @@ def flexit_config(
     section["auth"]["client_secret"] = FLEXIT_CLIENT_SECRET
     if lookup:
         section["lookup"]["endpoint"] = api.lookup_endpoint
-        section["lookup"]["delay_seconds"] = 0
+        section["lookup"]["delay_seconds"] = LOOKUP_DELAY_SECONDS
         section["lookup"].update(lookup_changes or {})
     else:
         section.pop("lookup")
@@ -112,6 +116,23 @@ def attempt_rows(db: Database, order_id: str) -> list[dict[str, Any]]:
             .order_by(order_attempts.c.id)
         ).mappings()
         return [dict(row) for row in rows]
+
+
+def drive(
+    database: Database, config: Config, order_id: str, *, deadline_seconds: float = 60
+) -> dict[str, Any]:
+    """Run `irp orders submit` passes until the order settles (no operator step).
+
+    Lookups wait ``LOOKUP_DELAY_SECONDS``; passes repeat until the order is settled or
+    the (generous) deadline passes, so load on the machine changes nothing but time.
+    """
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        submit_pass(database, config, None)
+        row = order_row(database, order_id)
+        if row["status"] in SETTLED or time.monotonic() > deadline:
+            return row
+        time.sleep(LOOKUP_DELAY_SECONDS / 2)
 
 
 def shown(config: Config, database: Database, order_id: str) -> tuple[str, dict[str, Any]]:

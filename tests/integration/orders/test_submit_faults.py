@@ -22,6 +22,7 @@ from irp.store.db import Database
 from tests.integration.orders.submit_support import (
     add_order,
     attempt_rows,
+    drive,
     flexit_config,
     order_row,
     shown,
@@ -118,16 +119,6 @@ def test_maybe_acted_on_without_lookup_waits_for_an_operator(
 
 
 # -- with the lookup (examples/flexit.json): every maybe ends submitted, exactly once --
-
-
-def drive(database: Database, config: Config, order_id: str, passes: int = 6) -> dict[str, Any]:
-    """Run `irp orders submit` passes until the order settles (no operator step)."""
-    for _ in range(passes):
-        submit_pass(database, config, None)
-        row = order_row(database, order_id)
-        if row["status"] in ("submitted", "failed", "rejected"):
-            return row
-    return order_row(database, order_id)
 
 
 MAYBE = [case for case, _, _ in UNCERTAIN_WITHOUT_LOOKUP]
