@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 
-from irp.config import Config
-from irp.orders.cycle import submit_pass
 from irp.orders.submit import submit_due
 from irp.sandbox.order_api import FlexitOrderApi
 from irp.store.db import Database
