@@ -121,6 +121,26 @@ def finish_attempt(
     )
 
 
+def close_unfinished(
+    conn: sa.Connection, order_id: str, *, kind: str, outcome: str, error: str
+) -> None:
+    """Give the order's attempts of ``kind`` still ``sending`` an outcome.
+
+    An attempt stays ``sending`` only when its process died mid-request; the lease
+    expiry (submissions) or the next lookup's claim (lookups) closes it, so no attempt
+    is left without an outcome.
+    """
+    conn.execute(
+        sa.update(order_attempts)
+        .where(
+            order_attempts.c.order_id == order_id,
+            order_attempts.c.kind == kind,
+            order_attempts.c.outcome == SENDING,
+        )
+        .values(outcome=outcome, error=error)
+    )
+
+
 def last_submitted_payload(conn: sa.Connection, order_id: str) -> Any:
     """The request payload of the order's latest submit attempt, or None."""
     query = (

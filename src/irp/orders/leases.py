@@ -18,11 +18,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from irp.config import Config, LookupConfig
-from irp.orders.attempts import SENDING
+from irp.orders.attempts import close_unfinished
 from irp.orders.moves import mark_uncertain
 from irp.orders.states import OrderStatus
 from irp.store.db import Database, database_now
-from irp.store.tables import order_attempts, orders
+from irp.store.tables import orders
 
 __all__ = ["expire_leases"]
 
@@ -84,10 +84,6 @@ def _expire(
             where=orders.c.lease_until < now,
         )
         if moved:
-            conn.execute(
-                sa.update(order_attempts)
-                .where(order_attempts.c.order_id == order_id, order_attempts.c.outcome == SENDING)
-                .values(outcome="uncertain", error=message)
-            )
+            close_unfinished(conn, order_id, kind="submit", outcome="uncertain", error=message)
             log.warning("order %s: %s", order_id, message)
         return moved

@@ -148,6 +148,13 @@ class LookupWork:
         if not self._stay(conn, order_id, version, {"lookup_next_at": now + self.lease}):
             return None
         version += 1
+        attempts.close_unfinished(
+            conn,
+            order_id,
+            kind="lookup",
+            outcome="abandoned",
+            error="the process stopped before the answer came; asked again",
+        )
         payload = attempts.last_submitted_payload(conn, order_id)
         if payload is None:
             payload = self._render(conn, order_id)

@@ -6,16 +6,16 @@ from __future__ import annotations
 import copy
 import json
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from irp.config import Config, load_config
 from irp.orders.cycle import submit_pass
 from irp.sandbox.flexit import example_inbound_order
-from irp.sandbox.order_api import FlexitOrderApi
 from irp.store.db import Database
 from irp.store.tables import order_attempts, order_lines, orders, refurbishers
 from tests.fixtures.order_api import FLEXIT_CLIENT_ID, FLEXIT_CLIENT_SECRET
@@ -25,9 +25,27 @@ LOOKUP_DELAY_SECONDS = 0.1  # short for tests; 0 is refused (see OrderConfig)
 SETTLED = ("submitted", "failed", "rejected", "cancelled")
 
 
+class Endpoints(Protocol):
+    """Where the config sends orders and lookups: the simulator, or a fake's URLs."""
+
+    @property
+    def endpoint(self) -> str: ...
+
+    @property
+    def lookup_endpoint(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class FakeEndpoints:
+    """URLs nobody listens on, for a config driven through a MockSender."""
+
+    endpoint: str = "https://flexit.test/order/api/order"
+    lookup_endpoint: str = "https://flexit.test/order/api/order/{externalDocumentNumber}/status"
+
+
 def flexit_config(
     tmp_path: Path,
-    api: FlexitOrderApi,
+    api: Endpoints,
     *,
     lookup: bool = True,
     lookup_changes: dict[str, Any] | None = None,
@@ -135,8 +153,26 @@ def drive(
         time.sleep(LOOKUP_DELAY_SECONDS / 2)
 
 
-def shown(config: Config, database: Database, order_id: str) -> tuple[str, dict[str, Any]]:
-    """What `irp orders show ID` tells the operator: the text, and the --json document."""
+@dataclass(frozen=True)
+class Shown:
+    """What `irp orders show ID` tells the operator: its lines, and the --json document."""
+
+    lines: list[str]
+    document: dict[str, Any]
+
+    @property
+    def headline(self) -> str:
+        """The first line: id, refurbisher, status, reference, order number."""
+        return self.lines[0]
+
+    @property
+    def advice(self) -> str:
+        """The second line: what the state means and what to do."""
+        return self.lines[1]
+
+
+def shown(config: Config, database: Database, order_id: str) -> Shown:
+    """Run `irp orders show ID` (text and --json) as an operator would."""
     from typer.testing import CliRunner
 
     from irp.cli.app import app
@@ -147,4 +183,4 @@ def shown(config: Config, database: Database, order_id: str) -> tuple[str, dict[
     as_json = runner.invoke(app, [*base, "--json"])
     assert text.exit_code == 0, text.output
     assert as_json.exit_code == 0, as_json.output
-    return " ".join(text.stdout.split()), json.loads(as_json.stdout)
+    return Shown([line.rstrip() for line in text.stdout.splitlines()], json.loads(as_json.stdout))

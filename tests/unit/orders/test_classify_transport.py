@@ -8,7 +8,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
@@ -128,33 +127,45 @@ def test_reset_before_the_body_was_fully_sent_is_retried() -> None:
     assert progress.request_sent is False
     result = classify_exception(exc, request_sent=progress.request_sent)
     assert result.outcome is Outcome.RETRY
-    assert "before the order was fully sent" in result.reason
+    assert result.reason == (
+        f"the connection failed before the order was fully sent ({type(exc).__name__}: "
+        f"{exc}); it will be sent again"
+    )
 
 
 def test_write_timeout_before_the_body_was_fully_sent_is_retried() -> None:
+    client_gave_up = threading.Event()
+
     def never_read(conn: socket.socket) -> None:
-        time.sleep(0.8)
+        client_gave_up.wait(60)  # silent until the client's write timeout fired
 
     big_body = b"x" * (64 * 1024 * 1024)
     with raw_server(never_read) as port:
         exc, progress = post(f"http://127.0.0.1:{port}/order", big_body, write=0.3)
+        client_gave_up.set()
     assert isinstance(exc, httpx.WriteTimeout)
     assert progress.request_sent is False
     assert classify_exception(exc, request_sent=progress.request_sent).outcome is Outcome.RETRY
 
 
 def test_read_timeout_after_the_request_was_sent_is_uncertain() -> None:
+    client_gave_up = threading.Event()
+
     def read_then_silence(conn: socket.socket) -> None:
         read_request(conn)
-        time.sleep(0.6)
+        client_gave_up.wait(60)  # silent until the client's read timeout fired
 
     with raw_server(read_then_silence) as port:
         exc, progress = post(f"http://127.0.0.1:{port}/order", read=0.3)
+        client_gave_up.set()
     assert isinstance(exc, httpx.ReadTimeout)
     assert progress.request_sent is True
     result = classify_exception(exc, request_sent=progress.request_sent)
     assert result.outcome is Outcome.UNCERTAIN
-    assert result.reason.startswith("no answer within the read timeout after the order was sent")
+    assert result.reason == (
+        "no answer within the read timeout after the order was sent (ReadTimeout: timed "
+        "out); the refurbisher may have the order"
+    )
 
 
 def test_reset_while_waiting_for_the_answer_is_uncertain() -> None:
@@ -168,7 +179,10 @@ def test_reset_while_waiting_for_the_answer_is_uncertain() -> None:
     assert progress.request_sent is True
     result = classify_exception(exc, request_sent=progress.request_sent)
     assert result.outcome is Outcome.UNCERTAIN
-    assert "lost while waiting for the answer" in result.reason
+    assert result.reason == (
+        f"the connection was lost while waiting for the answer ({type(exc).__name__}: "
+        f"{exc}); the refurbisher may have the order"
+    )
 
 
 def test_server_closing_without_an_answer_is_uncertain() -> None:
