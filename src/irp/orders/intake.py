@@ -222,6 +222,14 @@ class LineSnapshot:
         """The ``order_lines`` row."""
         return {"order_id": order_id, **self.__dict__}
 
+    def to_json(self) -> dict[str, Any]:
+        """The line as ``irp orders show --json`` prints it; amounts as exact strings."""
+        money = ("unit_price_tax_excl", "price_purchase_amount", "price_selling_amount")
+        return {
+            key: str(value) if key in money and value is not None else value
+            for key, value in self.__dict__.items()
+        }
+
 
 @dataclass(frozen=True)
 class ValidOrder:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from irp.errors import OrderError
 from irp.money import canonical_money
+from irp.orders.intake import LineSnapshot
 from irp.orders.states import OrderStatus
 from irp.store.tables import order_actions as actions_table
 from irp.store.tables import order_attempts as attempts_table
@@ -40,10 +41,6 @@ S = OrderStatus
 
 def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _money(value: Decimal | None) -> str | None:
-    return str(value) if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -74,31 +71,8 @@ class OrderSummary:
         }
 
 
-@dataclass(frozen=True)
-class LineView:
-    """One order line with the offer snapshot taken at intake."""
-
-    line_no: int
-    sku: str
-    ean: str | None
-    name: str | None
-    quantity: int
-    unit_price_tax_excl: Decimal
-    price_purchase_amount: Decimal | None
-    price_selling_amount: Decimal | None
-
-    def to_json(self) -> dict[str, Any]:
-        """The line; amounts as exact decimal strings."""
-        return {
-            "line_no": self.line_no,
-            "sku": self.sku,
-            "ean": self.ean,
-            "name": self.name,
-            "quantity": self.quantity,
-            "unit_price_tax_excl": _money(self.unit_price_tax_excl),
-            "price_purchase_amount": _money(self.price_purchase_amount),
-            "price_selling_amount": _money(self.price_selling_amount),
-        }
+LineView = LineSnapshot
+"""One order line with the offer snapshot taken at intake (the intake's own type)."""
 
 
 @dataclass(frozen=True)
@@ -302,7 +276,7 @@ def _lines(conn: sa.Connection, order_id: str) -> list[LineView]:
         .order_by(c.line_no)
     )
     return [
-        LineView(
+        LineSnapshot(
             line_no=row.line_no,
             sku=row.sku,
             ean=row.ean,
