@@ -54,6 +54,7 @@ __all__ = [
     "classify_response",
     "parse_body",
     "parse_retry_after",
+    "read_body",
     "probe_problem",
 ]
 
@@ -96,7 +97,12 @@ class Body:
         return f"{reason}; the body is not usable JSON: {self.problem}" if self.problem else reason
 
 
-def parse_body(content: bytes) -> Body:
+def parse_body(content: bytes) -> object:
+    """The JSON body, or None when it is empty, not JSON, or JSON IRP refuses to read."""
+    return read_body(content).value
+
+
+def read_body(content: bytes) -> Body:
     """The JSON body; None when it is empty or not JSON (asserts then see no fields).
 
     JSON that IRP refuses — nested deeper than :data:`irp.strictjson.MAX_DEPTH`, or
@@ -141,7 +147,7 @@ def classify_response(
     """Classify an HTTP answer to an order request (its body must have been read)."""
     status = response.status_code
     if 200 <= status < 300:
-        body = parse_body(response.content)
+        body = read_body(response.content)
         failures = asserts.check(status, body.value)
         if failures:
             return Classification(
@@ -281,7 +287,7 @@ def classify_lookup(
         kind = LookupOutcome.RETRY if failure.outcome is Outcome.RETRY else LookupOutcome.UNKNOWN
         return LookupClassification(kind, failure.reason, retry_after=failure.retry_after)
     status = response.status_code
-    body = parse_body(response.content)
+    body = read_body(response.content)
     if not found.check(status, body.value):
         fields = extract_fields(found_fields, body.value)
         return LookupClassification(LookupOutcome.FOUND, f"HTTP {status}: found", fields)
