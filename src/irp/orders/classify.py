@@ -54,8 +54,8 @@ __all__ = [
     "classify_response",
     "parse_body",
     "parse_retry_after",
-    "read_body",
     "probe_problem",
+    "read_body",
 ]
 
 REJECTED_STATUSES = frozenset({400, 422})

@@ -21,9 +21,10 @@ fails its order): it returns :class:`Done` with the result.
 while sending, classifying or applying is a bug in IRP: it is logged with its
 traceback, the item keeps its lease (a ``submitting`` order becomes ``uncertain`` when
 the lease runs out, never resent blindly), :meth:`Work.abandoned` reports it, and the
-run goes on with the next item. A claim that raises stops the run from claiming (it
-would pick the same item again). A ``BaseException`` (``KeyboardInterrupt``, a
-simulated kill) stops every worker and propagates.
+run goes on with the next item. A claim that raises (the database is gone) stops
+every worker and propagates — claiming again would only pick the same item — as does
+a ``BaseException`` (``KeyboardInterrupt``, a simulated kill). A claim changes nothing
+until it commits, so nothing is left half-claimed.
 
 **Concurrency.** ``workers`` threads each loop claim -> send -> apply until nothing is
 due or ``stop`` is set; ``stop`` is checked before every claim, so a service shutting
@@ -180,19 +181,12 @@ class _Run(Generic[T, V, R]):
                 with self._lock:
                     self._results.append((order, result))
         except BaseException:
-            self.halt.set()  # a kill or Ctrl-C: no worker claims anything more
+            self.halt.set()  # a failed claim, a kill, Ctrl-C: no worker claims anything more
             raise
 
     def _claim(self) -> tuple[int, Claimed[T] | Done[R]] | None:
-        try:
-            with self.db.write_transaction() as conn:
-                claimed = self.work.claim_next(conn, self._now(conn))
-        except Exception:
-            log.exception(
-                "%s: claiming the next item failed; this run claims nothing more", self.work.name
-            )
-            self.halt.set()
-            return None
+        with self.db.write_transaction() as conn:
+            claimed = self.work.claim_next(conn, self._now(conn))
         if claimed is None:
             return None
         with self._lock:

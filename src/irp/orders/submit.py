@@ -240,7 +240,11 @@ class SubmitWork:
             )
             body = encode_payload(payload)
         except IrpError as exc:
-            return Done(self._fail_render(conn, order_id, exc))
+            return Done(self._fail_render(conn, order_id, str(exc)))
+        except Exception as exc:  # a bug in rendering: this order is not sent, the run goes on
+            log.exception("order %s: rendering its payload failed (a bug in IRP)", order_id)
+            problem = f"{type(exc).__name__}: {exc} (a bug in IRP, logged with its traceback)"
+            return Done(self._fail_render(conn, order_id, problem))
         db_now = database_now(conn)
         lease_until = db_now + self.lease
         claimed = transition(
@@ -270,9 +274,9 @@ class SubmitWork:
         request = Request(self.order.method, self.order.endpoint, body)
         return Claimed(order_id, request, Sending(attempt_id, row["attempts"] + 1, lease_until))
 
-    def _fail_render(self, conn: sa.Connection, order_id: str, exc: IrpError) -> SubmitResult:
+    def _fail_render(self, conn: sa.Connection, order_id: str, problem: str) -> SubmitResult:
         message = (
-            f"the payload cannot be rendered: {exc}; nothing was sent. Fix "
+            f"the payload cannot be rendered: {problem}; nothing was sent. Fix "
             f"{self.ref.key}.order.order_object/item_object (or the order), then "
             f"`irp orders retry {order_id}`"
         )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from irp.orders import auth
+from irp.orders import submit as submit_module
 from irp.orders.cycle import submit_pass
 from irp.orders.leases import expire_leases
 from irp.orders.mock import MockSender
@@ -187,3 +190,54 @@ def test_workers_on_postgresql_skip_an_order_another_worker_is_claiming(
         "submitted",
         "submitted",
     ]
+
+
+def set_country(database: Database, order_id: str, country: str) -> None:
+    """Damage a stored order's country (intake would have refused it)."""
+    content = order_row(database, order_id)["content"]
+    content["shipping_address"]["country"] = country
+    with database.begin() as conn:
+        conn.execute(sa.update(orders).where(orders.c.id == order_id).values(content=content))
+
+
+def test_an_order_that_cannot_render_fails_unsent_and_the_run_goes_on(
+    database: Database,
+    tmp_path: Path,
+    three_orders: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = flexit_config(tmp_path, FakeEndpoints(), max_concurrency=1)
+    set_country(database, "6001", "Atlantis")  # the template's getIsoAlpha2 refuses it
+    original = submit_module.build_context
+
+    def buggy_context(row: Any, lines: Any) -> Any:
+        if row["id"] == "6002":
+            raise KeyError("a bug in IRP")
+        return original(row, lines)
+
+    monkeypatch.setattr(submit_module, "build_context", buggy_context)
+    sender = MockSender(created)
+
+    results = submit_due(database, config, open_sender=lambda o: sender)
+
+    assert [(r.order_id, r.status) for r in results] == [
+        ("6001", "failed"),
+        ("6002", "failed"),
+        ("6003", "submitted"),
+    ]
+    assert [json.loads(r.body or b"{}")["externalDocumentNumber"] for r in sender.requests] == [
+        "6003"
+    ]
+    bug = order_row(database, "6002")["last_error"]
+    assert bug == (
+        "the payload cannot be rendered: KeyError: 'a bug in IRP' (a bug in IRP, logged with "
+        "its traceback); nothing was sent. Fix flexit.order.order_object/item_object (or the "
+        "order), then `irp orders retry 6002`"
+    )
+    assert order_row(database, "6001")["last_error"].startswith("the payload cannot be rendered: ")
+    assert [(a["outcome"], a["request_payload"]) for a in attempt_rows(database, "6001")] == [
+        ("invalid_payload", None)
+    ]
+    (record,) = [r for r in caplog.records if r.exc_info]
+    assert record.getMessage() == "order 6002: rendering its payload failed (a bug in IRP)"
