@@ -25,14 +25,3 @@ def backoff_delay(
     plain = min(base * 2 ** max(attempt - 1, 0), cap)
     jittered = plain * (0.5 + (rng or random).random() / 2)
     return float(max(jittered, retry_after or 0.0))
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """A ``Retry-After`` header in seconds (the HTTP-date form is not used by APIs here)."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None

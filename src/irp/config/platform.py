@@ -16,6 +16,7 @@ from pydantic import Field
 from irp.config.alerts import AlertsConfig
 from irp.config.base import ConfigModel
 from irp.config.events import EventsConfig
+from irp.config.peers import PeerConfig
 
 PLATFORM_KEY = "platform"
 """Reserved: no refurbisher may be called this."""
@@ -27,3 +28,4 @@ class PlatformConfig(ConfigModel):
     monitor_every_seconds: Annotated[float, Field(ge=5)] = 300.0
     alerts: AlertsConfig = AlertsConfig()
     events: EventsConfig = EventsConfig()
+    peers: dict[str, PeerConfig] = Field(default_factory=dict)

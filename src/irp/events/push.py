@@ -33,8 +33,9 @@ from irp.config import Config
 from irp.config.events import EventsConfig
 from irp.events.outbox import event_document
 from irp.events.signing import sign_standard_webhook
+from irp.orders.retry_after import parse_retry_after
 from irp.redact import redact
-from irp.retry import backoff_delay, retry_after_seconds
+from irp.retry import backoff_delay
 from irp.store.db import Database, database_now
 from irp.store.tables import order_events
 
@@ -158,7 +159,7 @@ class _Pusher:
             if response.is_success:
                 self._done(row)
                 return True
-            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
             excerpt = response.text[:200].strip()
             error = f"HTTP {response.status_code}" + (f": {excerpt}" if excerpt else "")
         self._failed(row, redact(error, self.secrets)[:_ERROR_CAP], retry_after)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,8 +28,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from irp.config import Config
 from irp.config.alerts import AlertSink, SlackSink, sink_label
 from irp.events.outbox import iso_utc
+from irp.orders.retry_after import parse_retry_after
 from irp.redact import redact
-from irp.retry import backoff_delay, retry_after_seconds
+from irp.retry import backoff_delay
 from irp.store.db import Database, database_now
 from irp.store.tables import alert_notifications, alerts
 
@@ -195,7 +196,7 @@ def _send(
         return None, None
     excerpt = response.text[:200].strip()
     reason = f"HTTP {response.status_code}" + (f": {excerpt}" if excerpt else "")
-    return reason, retry_after_seconds(response.headers.get("Retry-After"))
+    return reason, parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
 
 
 def _finish(

@@ -30,7 +30,7 @@ from irp.monitoring.run import run_monitor
 from irp.orders.cycle import submit_pass
 from irp.orders.intake import accept_orders
 from irp.orders.queries import list_orders
-from irp.orders.submit import SubmitResult
+from irp.orders.results import SubmitResult
 from irp.sandbox.flexit import FlexitSandbox
 from irp.sandbox.receiver import WebhookReceiver
 from irp.sandbox.world import SandboxWorld

@@ -1,30 +1,32 @@
-"""Shipment polling for refurbishers without webhooks (SPEC §4).
+"""Shipment polling for refurbishers without webhooks (SPEC §4), on the delivery engine.
 
 Where a refurbisher has ``shipment_poll``, each of its ``submitted`` orders — and its
 ``shipped`` ones, when ``status_map`` can say ``delivered`` — is asked about every
-``interval_seconds`` with the order connector's client (auth, timeouts, no redirects:
-:func:`irp.orders.sender.open_client`). The answer is read through the same ``fields``
-as a webhook and stored the same way (:func:`irp.shipments.matching.store_shipment`),
-so the order moves to ``shipped`` and ``delivered`` with its events.
+``interval_seconds``. Polling is one more kind of :class:`~irp.orders.engine.Work`
+for :func:`irp.orders.engine.run_work`: claim the next due order, send one request
+through the order connector's :class:`~irp.orders.sender.OrderSender` (its auth and
+timeouts, no redirects), classify the answer (pure), apply it in one transaction. The
+answer is read through the same ``fields`` as a webhook and stored the same way
+(:func:`irp.shipments.matching.store_shipment`), so the order moves to ``shipped`` and
+``delivered`` with its events.
 
 A 404, or an answer without a tracking code, means "not shipped yet" — never an error
 on the order. Whatever a poll finds is kept on its ``shipment_polls`` row (last time,
-HTTP status, result, error) for the operator; the order itself only moves on a
-shipment. Each order is claimed before it is asked (``next_at`` pushed a whole
-interval ahead by compare-and-set), so two schedulers never ask twice and a crash
-does not make IRP hammer the refurbisher.
+HTTP status, result, error); the order itself only moves on a shipment. The claim
+moves ``next_at`` a whole interval ahead (compare-and-set; ``FOR UPDATE SKIP LOCKED``
+on PostgreSQL), so two schedulers never ask twice and a crash never makes IRP hammer
+the refurbisher.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -33,19 +35,19 @@ from irp.config.shipments import ShipmentPoll
 from irp.errors import ShipmentPayloadError
 from irp.orders import attempts
 from irp.orders.classify import classify_exception
+from irp.orders.engine import Claimed, Done, next_due, run_work
 from irp.orders.lookup import fill_placeholders
-from irp.orders.sender import Sent, open_client, send
+from irp.orders.sender import Answer, HttpSender, LazySender, Request, SenderFactory
 from irp.orders.states import OrderStatus
 from irp.shipments.matching import store_shipment
-from irp.shipments.parse import read_shipments
+from irp.shipments.parse import ShipmentFacts, read_shipments
 from irp.store.db import Database, database_now
 from irp.store.tables import orders, shipment_polls
 
-__all__ = ["PollResult", "poll_shipments"]
+__all__ = ["PollResult", "PollWork", "poll_shipments", "polled_statuses"]
 
 log = logging.getLogger(__name__)
 S = OrderStatus
-_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class PollResult:
 
     ``outcome``: ``shipped`` / ``delivered`` (a shipment was stored), ``not_shipped``
     (404 or no tracking), ``unchanged`` (the same shipment again), ``refused``
-    (401/403), ``failed`` (unreachable, 5xx, an unreadable answer).
+    (401/403), ``failed`` (unreachable, 5xx, an unreadable answer, a bug).
     """
 
     order_id: str
@@ -71,6 +73,8 @@ def poll_shipments(
     *,
     refurbisher: str | None = None,
     now: datetime | None = None,
+    stop: threading.Event | None = None,
+    open_sender: SenderFactory = HttpSender,
 ) -> list[PollResult]:
     """Ask about every order whose poll is due; one result per order asked.
 
@@ -82,7 +86,15 @@ def poll_shipments(
             continue
         if ref.shipment_poll is None or ref.order is None:
             continue
-        results.extend(_Poller(db, config, ref, now).run())
+        work = PollWork(config, ref)
+        with db.write_transaction() as conn:
+            work.schedule(conn, now or database_now(conn))
+        sender = LazySender(open_sender, ref.order)
+        try:
+            workers = ref.order.max_concurrency
+            results.extend(run_work(db, work, sender, workers=workers, stop=stop, now=now))
+        finally:
+            sender.close()
     return results
 
 
@@ -94,95 +106,141 @@ def polled_statuses(poll: ShipmentPoll) -> list[str]:
     return states
 
 
-class _Poller:
-    def __init__(
-        self, db: Database, config: Config, ref: Refurbisher, now: datetime | None
-    ) -> None:
+@dataclass(frozen=True)
+class Verdict:
+    """What one answer means: the outcome, the shipments with tracking, and why."""
+
+    outcome: str  # found | not_shipped | refused | failed
+    detail: str
+    shipments: list[ShipmentFacts] = field(default_factory=list)
+
+
+class PollWork:
+    """The shipment polls of one refurbisher, as delivery-engine work."""
+
+    name = "shipment-poll"
+
+    def __init__(self, config: Config, ref: Refurbisher) -> None:
         assert ref.shipment_poll is not None and ref.order is not None
-        self.db = db
         self.ref = ref
         self.poll = ref.shipment_poll
-        self.order = ref.order
         self.secrets = config.secret_values()
         self.interval = timedelta(seconds=self.poll.interval_seconds)
-        self.client: httpx.Client | None = None
-        self.fixed_now = now
+        self.states = polled_statuses(self.poll)
 
-    def now(self, conn: sa.Connection) -> datetime:
-        return self.fixed_now or database_now(conn)
+    def schedule(self, conn: sa.Connection, now: datetime) -> None:
+        """Give every polled order without a poll row one, due now."""
+        missing = sa.select(orders.c.id, sa.literal(now), sa.literal(0)).where(
+            orders.c.refurbisher == self.ref.key,
+            orders.c.status.in_(self.states),
+            ~sa.exists().where(shipment_polls.c.order_id == orders.c.id),
+        )
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        conn.execute(
+            insert(shipment_polls)
+            .from_select(["order_id", "next_at", "polls"], missing)
+            .on_conflict_do_nothing()
+        )
 
-    def run(self) -> list[PollResult]:
-        due = self._schedule_and_pick()
-        if not due:
-            return []
-        with open_client(self.order) as client:
-            self.client = client
-            workers = min(self.order.max_concurrency, len(due))
-            with ThreadPoolExecutor(workers, thread_name_prefix=f"poll-{self.ref.key}") as pool:
-                found = list(pool.map(lambda item: self._ask(*item), due))
-        return [result for result in found if result is not None]
-
-    def _schedule_and_pick(self) -> list[tuple[str, datetime]]:
-        """Give new orders a poll row (due now) and return the due ones."""
-        states = polled_statuses(self.poll)
-        with self.db.write_transaction() as conn:
-            now = self.now(conn)
-            missing = sa.select(orders.c.id, sa.literal(now), sa.literal(0)).where(
-                orders.c.refurbisher == self.ref.key,
-                orders.c.status.in_(states),
-                ~sa.exists().where(shipment_polls.c.order_id == orders.c.id),
-            )
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            conn.execute(
-                insert(shipment_polls)
-                .from_select(["order_id", "next_at", "polls"], missing)
-                .on_conflict_do_nothing()
-            )
-            rows = conn.execute(
-                sa.select(shipment_polls.c.order_id, shipment_polls.c.next_at)
+    def claim_next(
+        self, conn: sa.Connection, now: datetime
+    ) -> Claimed[None] | Done[PollResult] | None:
+        """The next due order, its next poll moved an interval ahead; None: none due."""
+        due = conn.execute(
+            next_due(
+                sa.select(shipment_polls.c.order_id)
                 .join(orders, orders.c.id == shipment_polls.c.order_id)
                 .where(
                     orders.c.refurbisher == self.ref.key,
-                    orders.c.status.in_(states),
+                    orders.c.status.in_(self.states),
                     shipment_polls.c.next_at <= now,
                 )
                 .order_by(shipment_polls.c.next_at, shipment_polls.c.order_id)
-                .limit(_BATCH)
-            ).all()
-        return [(str(row.order_id), row.next_at) for row in rows]
-
-    def _ask(self, order_id: str, due_at: datetime) -> PollResult | None:
-        url = self._claim(order_id, due_at)
-        if url is None:
-            return None
-        assert self.client is not None
-        body = b"{}" if self.poll.method == "POST" else None
-        sent = send(self.client, self.poll.method, url, body)
-        return self._apply(order_id, sent)
-
-    def _claim(self, order_id: str, due_at: datetime) -> str | None:
-        """Push next_at a whole interval ahead if nobody else did; the URL to ask."""
-        with self.db.write_transaction() as conn:
-            now = self.now(conn)
-            moved = conn.execute(
-                sa.update(shipment_polls)
-                .where(shipment_polls.c.order_id == order_id, shipment_polls.c.next_at == due_at)
-                .values(next_at=now + self.interval)
-            ).rowcount
-            if moved != 1:
-                return None
-            context = self._context(conn, order_id)
-        try:
-            return fill_placeholders(self.poll.endpoint, context)
-        except KeyError as exc:
-            self._record(
-                order_id,
-                None,
-                "failed",
-                f"{self.ref.key}.shipment_poll.endpoint uses {{{exc.args[0]}}}, which order "
-                f"{order_id} does not have; fix the endpoint",
             )
+        ).scalar()
+        if due is None:
             return None
+        order_id = str(due)
+        conn.execute(
+            sa.update(shipment_polls)
+            .where(shipment_polls.c.order_id == order_id)
+            .values(next_at=now + self.interval)
+        )
+        try:
+            url = fill_placeholders(self.poll.endpoint, self._context(conn, order_id))
+        except KeyError as exc:
+            detail = (
+                f"{self.ref.key}.shipment_poll.endpoint uses {{{exc.args[0]}}}, which order "
+                f"{order_id} does not have; fix the endpoint"
+            )
+            return Done(self._record(conn, order_id, now, None, "failed", detail))
+        body = b"{}" if self.poll.method == "POST" else None
+        return Claimed(order_id, Request(self.poll.method, url, body), None)
+
+    def classify(self, claimed: Claimed[None], answer: Answer, now: datetime) -> Verdict:
+        """404 or no tracking: not shipped yet; 401/403: refused; a shipment: found."""
+        response = answer.response
+        if response is None:
+            failure = classify_exception(answer.failure(), request_sent=answer.request_sent)
+            return Verdict("failed", f"could not ask: {failure.reason}")
+        status = response.status_code
+        if status == 404:
+            return Verdict("not_shipped", "404: not shipped yet")
+        if status in (401, 403):
+            return Verdict(
+                "refused",
+                f"HTTP {status}: authentication refused; check {self.ref.key}.order.auth",
+            )
+        if not 200 <= status < 300:
+            return Verdict("failed", f"HTTP {status}; asked again later")
+        try:
+            read = read_shipments(self.poll, json.loads(response.content), require_order=False)
+        except (ValueError, ShipmentPayloadError) as exc:
+            reason = str(exc) if isinstance(exc, ShipmentPayloadError) else "not JSON"
+            return Verdict("failed", f"unreadable answer: {reason}")
+        tracked = [facts for facts in read.shipments if facts.tracking_code]
+        if not tracked:
+            return Verdict("not_shipped", "no tracking code yet")
+        codes = ", ".join(f"{f.carrier or 'carrier?'} {f.tracking_code}" for f in tracked)
+        return Verdict("found", codes, tracked)
+
+    def apply(
+        self,
+        conn: sa.Connection,
+        claimed: Claimed[None],
+        answer: Answer,
+        verdict: Verdict,
+        now: datetime,
+    ) -> PollResult:
+        """Store what was found and record the poll, in one transaction."""
+        status = answer.response.status_code if answer.response is not None else None
+        outcome, detail = verdict.outcome, verdict.detail
+        if verdict.outcome == "found":
+            stored = [
+                store_shipment(
+                    conn,
+                    self.ref.key,
+                    facts,
+                    source="poll",
+                    raw=attempts.redact(facts.raw, self.secrets),
+                    order_id=claimed.item_id,
+                )
+                for facts in verdict.shipments
+            ]
+            delivered = any(facts.status == "delivered" for facts in verdict.shipments)
+            outcome = "delivered" if delivered else "shipped"
+            if not any(s.changed for s in stored):
+                outcome = "unchanged"
+            detail = f"{outcome}: {verdict.detail}"
+        return self._record(conn, claimed.item_id, now, status, outcome, detail)
+
+    def abandoned(self, claimed: Claimed[None], error: Exception) -> PollResult:
+        """A bug stopped this poll: the order is asked again next interval."""
+        detail = (
+            f"the poll failed inside IRP ({type(error).__name__}: {error}); this is a bug in "
+            "IRP, logged with its traceback. It is asked again next interval"
+        )
+        return PollResult(claimed.item_id, self.ref.key, "failed", "?", None, detail)
 
     def _context(self, conn: sa.Connection, order_id: str) -> dict[str, Any]:
         row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().one()
@@ -195,64 +253,28 @@ class _Poller:
         }
         return context
 
-    def _apply(self, order_id: str, sent: Sent) -> PollResult:
-        response = sent.response
-        if response is None:
-            assert sent.error is not None
-            reason = classify_exception(sent.error, sent.progress).reason
-            return self._record(order_id, None, "failed", f"could not ask: {reason}")
-        status = response.status_code
-        if status == 404:
-            return self._record(order_id, status, "not_shipped", "404: not shipped yet")
-        if status in (401, 403):
-            return self._record(
-                order_id,
-                status,
-                "refused",
-                f"HTTP {status}: authentication refused; check {self.ref.key}.order.auth",
-            )
-        if not 200 <= status < 300:
-            return self._record(order_id, status, "failed", f"HTTP {status}; asked again later")
-        try:
-            read = read_shipments(self.poll, json.loads(response.content), require_order=False)
-        except (ValueError, ShipmentPayloadError) as exc:
-            reason = str(exc) if isinstance(exc, ShipmentPayloadError) else "not JSON"
-            return self._record(order_id, status, "failed", f"unreadable answer: {reason}")
-        tracked = [facts for facts in read.shipments if facts.tracking_code]
-        if not tracked:
-            return self._record(order_id, status, "not_shipped", "no tracking code yet")
-        raw = [attempts.redact(facts.raw, self.secrets) for facts in tracked]
-        with self.db.write_transaction() as conn:
-            stored = [
-                store_shipment(
-                    conn, self.ref.key, facts, source="poll", raw=item, order_id=order_id
-                )
-                for facts, item in zip(tracked, raw, strict=True)
-            ]
-        changed = any(s.changed for s in stored)
-        delivered = any(facts.status == "delivered" for facts in tracked)
-        outcome = ("delivered" if delivered else "shipped") if changed else "unchanged"
-        codes = ", ".join(f"{f.carrier or 'carrier?'} {f.tracking_code}" for f in tracked)
-        return self._record(order_id, status, outcome, f"{outcome}: {codes}")
-
     def _record(
-        self, order_id: str, http_status: int | None, outcome: str, detail: str
+        self,
+        conn: sa.Connection,
+        order_id: str,
+        now: datetime,
+        http_status: int | None,
+        outcome: str,
+        detail: str,
     ) -> PollResult:
-        with self.db.write_transaction() as conn:
-            conn.execute(
-                sa.update(shipment_polls)
-                .where(shipment_polls.c.order_id == order_id)
-                .values(
-                    last_at=self.now(conn),
-                    last_status=http_status,
-                    last_result=outcome,
-                    last_error=None if outcome not in ("failed", "refused") else detail,
-                    polls=shipment_polls.c.polls + 1,
-                )
+        problem = outcome in ("failed", "refused")
+        conn.execute(
+            sa.update(shipment_polls)
+            .where(shipment_polls.c.order_id == order_id)
+            .values(
+                last_at=now,
+                last_status=http_status,
+                last_result=outcome,
+                last_error=detail if problem else None,
+                polls=shipment_polls.c.polls + 1,
             )
-            status = conn.execute(
-                sa.select(orders.c.status).where(orders.c.id == order_id)
-            ).scalar_one()
-        if outcome in ("failed", "refused"):
+        )
+        status = conn.execute(sa.select(orders.c.status).where(orders.c.id == order_id)).scalar()
+        if problem:
             log.warning("shipment poll of order %s (%s): %s", order_id, self.ref.key, detail)
         return PollResult(order_id, self.ref.key, outcome, str(status), http_status, detail)

@@ -14,8 +14,19 @@ from irp.store.db import MIGRATIONS_DIR, Database, default_database_url, open_da
 from irp.store.tables import irp_meta, metadata, order_lines, orders, refurbishers
 
 NOW = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
-# The newest revision file (the history is linear: NNNN_topic.py).
-HEAD = max(p.name[:4] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def _head() -> str | None:
+    """The head of the (linear) migration history."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+HEAD = _head()
 
 
 def test_default_database_url_sits_beside_the_config_file(tmp_path: Path) -> None:
