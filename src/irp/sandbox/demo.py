@@ -207,7 +207,7 @@ def _flexit_shipments(say: Say, db: Database, config: Config, sandbox: FlexitSan
         else:
             time.sleep(1.1)
     with db.connect() as conn:
-        states = Counter(s.status for s in list_orders(conn, refurbisher="flexit"))
+        states = Counter(str(s.status) for s in list_orders(conn, refurbisher="flexit"))
     say(f"   FlexIT orders now: {dict(sorted(states.items()))}")
     return 0 if states == Counter({"delivered": 4}) else 1
 

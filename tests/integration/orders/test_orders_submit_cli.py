@@ -99,12 +99,14 @@ def test_attempts_is_the_one_name_of_the_count_and_show_lists_them(
         "updated_at",
         "submitted_at",
         "shipped_at",
+        "delivered_at",
         "carrier",
         "tracking_code",
         "tracking_url",
         "lines",
         "attempts",
         "actions",
+        "shipments",
     ]
     assert [(a["kind"], a["outcome"], a["status_code"]) for a in document["attempts"]] == [
         ("submit", "submitted", 201)
