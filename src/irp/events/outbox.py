@@ -8,8 +8,9 @@ event exists exactly when the change does. :func:`irp.orders.states.transition` 
 :func:`record_accepted`, and a further parcel of an order that
 already shipped is an ``order.shipment`` event (its state does not change).
 
-Internal steps are not events: ``pending -> submitting`` and a retriable attempt's
-``submitting -> pending`` are the pipeline at work, not news for the marketplace. An
+Internal steps are not events: ``pending -> submitting``, a retriable attempt's
+``submitting -> pending`` and a state kept (``uncertain -> uncertain`` while lookups go
+on) are the pipeline at work, not news for the marketplace. An
 order that comes back to ``pending`` from ``failed``, ``rejected`` or ``uncertain`` (an
 operator's retry, a confirmed not-found) is ``order.pending``.
 
@@ -71,8 +72,11 @@ def record_transition(
     uncertain), shipments that arrived before it are applied too.
     """
     target = str(to_status)
+    before = {str(source) for source in sources}
+    if before == {target}:
+        return None  # a state kept (a lookup that asks again later): no change to report
     event_id = None
-    if target != "submitting" and not (target == "pending" and set(map(str, sources)) <= _INTERNAL):
+    if target != "submitting" and not (target == "pending" and before <= _INTERNAL):
         event_id = record_event(conn, order_id, f"order.{target}")
     if target in ("submitted", "uncertain"):
         _apply_waiting_shipments(conn, order_id)

@@ -71,6 +71,16 @@ def test_internal_steps_are_not_events_and_a_lost_race_writes_none(database: Dat
     assert rejected["data"]["reason"] == "422"
 
 
+def test_a_kept_state_is_not_an_event(database: Database) -> None:
+    add_order(database, "5001")
+    with database.write_transaction() as conn:
+        assert transition(conn, "5001", [S.PENDING], S.SUBMITTING)
+        assert transition(conn, "5001", [S.SUBMITTING], S.UNCERTAIN)
+        assert transition(conn, "5001", [S.UNCERTAIN], S.UNCERTAIN)  # a lookup: ask later
+
+    assert kinds(database) == [("5001", "order.uncertain", "uncertain")]
+
+
 def test_an_event_is_rolled_back_with_its_change(database: Database) -> None:
     add_order(database, "5001")
 
