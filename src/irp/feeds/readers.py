@@ -1,21 +1,33 @@
-"""Reading feed bytes into a frame of text columns: CSV (fast, or exact when damaged),
-JSON and XML.
+"""Reading CSV feed bytes into a frame of text columns (fast, or exact when damaged).
 
 Only the mapped columns are read, as text. Polars pads a short row with empty fields,
 so when the last column has empties the fields of every physical line are counted
 (vectorized, outside quotes) before the fast result is trusted; a CSV whose rows do not
 all have the header's number of fields is re-read with Python's ``csv`` module to name
-each broken line. JSON and XML feeds are small and read with the standard library.
+each broken line.
+
+**A stray quote.** A value that opens ``"`` and is not closed where it should be runs on
+over the following lines, so whole rows become part of one value: read naively, a
+3,000-row feed with a stray quote on row 2,000 silently loses the rows after it. A
+quoted value that spans a line break is legitimate text only when it does not look like
+swallowed rows, so the feed is refused (:class:`FeedError`, naming the line where the
+quote opened) when such a value
+
+- has, on a line between two of its line breaks, exactly as many separators as a whole
+  row (a row read as text), or
+- has one line break and, in all, exactly as many separators as a whole row (the tail
+  of one row and the head of the next), or
+- leaves its row with another number of fields than the header (the quote closed in
+  the middle of a later row).
+
+These checks cost nothing on a feed without quoted line breaks: the number of physical
+lines equals the number of rows read, and nothing more is looked at.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-from decimal import Decimal
-from typing import Any
-from xml.etree import ElementTree
 
 import polars as pl
 
@@ -26,9 +38,9 @@ from irp.feeds.format import (
     ROW_COLUMN,
     FeedFormat,
     RowIssue,
-    quoted_names,
 )
-from irp.feeds.numbers import locale_numbers
+
+__all__ = ["read_csv"]
 
 
 def read_csv(data: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue], str]:
@@ -54,20 +66,83 @@ def read_csv(data: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue]
     if not fmt.heading:
         frame.columns = [f"column_{i + 1}" for i in range(frame.width)]
     first = 2 if fmt.heading else 1
-    index = pl.int_range(0, pl.len(), dtype=pl.Int64)
     heading_lines = 1 if fmt.heading else 0
-    if buffer.count(b"\n") > frame.height + heading_lines:  # a quoted field spans lines
-        whole = frame if frame.width == width else _read_csv_fast(buffer, fmt)
-        assert whole is not None  # the same bytes read a moment ago
-        spans = whole.select(
-            pl.sum_horizontal(
-                pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in whole.columns
-            ).cast(pl.Int64)
-        ).to_series()
-        line = first + index + spans.cum_sum() - spans
-    else:
-        line = first + index
-    return frame.with_columns(line.alias(LINE)), [], encoding
+    index = pl.int_range(0, pl.len(), dtype=pl.Int64)
+    if _physical_lines(buffer) <= frame.height + heading_lines:
+        return frame.with_columns((first + index).alias(LINE)), [], encoding
+    # A quoted value spans lines: number the rows by the lines each one spans, and make
+    # sure no value swallowed whole rows.
+    whole = frame if frame.width == width else _read_csv_fast(buffer, fmt)
+    if whole is None or whole.width != width:
+        slow_frame, issues = _read_csv_slow(str(buffer, "utf-8").lstrip("\ufeff"), fmt)
+        return slow_frame, issues, encoding
+    if not fmt.heading:
+        whole.columns = frame.columns
+    spans = whole.select(
+        pl.sum_horizontal(_line_breaks(pl.col(c)) for c in whole.columns).cast(pl.Int64)
+    ).to_series()
+    line = (first + index + spans.cum_sum() - spans).alias(LINE)
+    _refuse_swallowed_rows(whole.with_columns(line), fmt)
+    return frame.with_columns(line), [], encoding
+
+
+def _physical_lines(buffer: bytes) -> int:
+    """Lines in ``buffer``, the last one counted whether or not it ends with a newline."""
+    return buffer.count(b"\n") + (0 if not buffer or buffer.endswith(b"\n") else 1)
+
+
+def _line_breaks(value: pl.Expr) -> pl.Expr:
+    return value.str.count_matches("\n", literal=True).fill_null(0)
+
+
+def _refuse_swallowed_rows(frame: pl.DataFrame, fmt: FeedFormat) -> None:
+    """Raise a ``FeedError`` when a value of ``frame`` (every column, and ``line``) that
+    spans a line break looks like rows swallowed by a stray quote (the module's rules).
+
+    Only rows with a line break are looked at; the first bad value is named.
+    """
+    columns = [c for c in frame.columns if c != LINE]
+    whole_row = max(len(columns) - 1, 1)  # the separators of one row
+    multi = frame.filter(pl.any_horizontal(_line_breaks(pl.col(c)) > 0 for c in columns))
+    if multi.height == 0:
+        return
+    separators = pl.element().str.count_matches(fmt.separator, literal=True)
+
+    def swallows(column: str) -> pl.Expr:
+        value = pl.col(column)
+        parts = value.str.split("\n")
+        inner = parts.list.slice(1, parts.list.len() - 2)
+        whole_line = inner.list.eval(separators == whole_row).list.any()
+        two_halves = (_line_breaks(value) == 1) & (
+            value.str.count_matches(fmt.separator, literal=True) == whole_row
+        )
+        return (whole_line | two_halves).fill_null(False)
+
+    flagged = multi.select(
+        pl.col(LINE), pl.any_horizontal(swallows(c) for c in columns).alias("_bad")
+    )
+    bad = multi.filter(flagged.get_column("_bad"))
+    if bad.height:
+        row = bad.row(0, named=True)
+        raise _stray_quote(row[LINE], [row[c] for c in columns], columns, fmt, "holds whole rows")
+
+
+def _stray_quote(
+    line: int, record: list[str | None], header: list[str], fmt: FeedFormat, what: str
+) -> FeedError:
+    """The error for the first value of ``record`` (a row starting on ``line``) that runs
+    on over a line break: the quote opened on ``line``, since no value before it spans a
+    line. Names the column and the line the value runs on to."""
+    index, breaks = next(
+        ((i, (v or "").count("\n")) for i, v in enumerate(record) if v and "\n" in v), (0, 0)
+    )
+    name = header[index] if index < len(header) else f"column_{index + 1}"
+    column = repr(name) if fmt.heading else name.replace("_", " ")
+    return FeedError(
+        f"line {line}: the quoted value in column {column} runs on to line {line + breaks} "
+        f"and {what}: a '\"' that is not closed where it should be swallows the rows "
+        f"after it; fix the quoting on line {line}"
+    )
 
 
 def _read_csv_mapped(buffer: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame | None, int]:
@@ -133,12 +208,16 @@ def _read_csv_fast(
 
 
 def _read_csv_slow(text: str, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """Read line by line with Python's ``csv``: every row with the wrong number of fields
+    is named. A row that runs over a line break and has the wrong number of fields, or
+    a field past ``csv``'s size limit, is a stray quote: the feed is refused."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.separator)
     issues: list[RowIssue] = []
     header: list[str] | None = None
     records: list[list[str]] = []
     lines: list[int] = []
     previous = 0
+    spanning = False
     try:
         for record in reader:
             line, previous = previous + 1, reader.line_num
@@ -149,6 +228,14 @@ def _read_csv_slow(text: str, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIs
                 if fmt.heading:
                     continue
             if len(record) != len(header):
+                if previous > line:
+                    raise _stray_quote(
+                        line,
+                        list(record),
+                        header,
+                        fmt,
+                        f"leaves its row with {len(record)} fields, not {len(header)}",
+                    )
                 issues.append(
                     RowIssue(
                         line,
@@ -157,80 +244,21 @@ def _read_csv_slow(text: str, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIs
                     )
                 )
                 continue
+            spanning = spanning or previous > line
             records.append(record)
             lines.append(line)
-    except csv.Error:
-        issues.append(RowIssue(previous + 1, ROW_COLUMN, "unterminated quoted field (cut off?)"))
+    except csv.Error as exc:
+        raise FeedError(
+            f"line {previous + 1}: the row that starts here cannot be read ({exc}): a "
+            "'\"' that is never closed swallows the rest of the file; fix the quoting on "
+            f"line {previous + 1} or after it"
+        ) from exc
     names = header or []
     frame = pl.DataFrame(
         {name: [r[i] for r in records] for i, name in enumerate(names)},
         schema=dict.fromkeys(names, pl.String),
     ).with_columns(pl.col(n).replace("", None) for n in names)
-    return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64)), issues
-
-
-def read_json(text: str, fmt: FeedFormat) -> pl.DataFrame:
-    try:
-        document = json.loads(text, parse_float=_json_number, parse_int=_json_number)
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"the feed is not valid JSON: {exc}") from exc
-    records: Any = document
-    for key in (fmt.records_path or "").split(".") if fmt.records_path else []:
-        records = records.get(key) if isinstance(records, dict) else None
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        where = fmt.records_path or "the top level"
-        raise FeedError(f"the JSON feed has no list of objects at {where}; check records_path")
-    return _frame_from_records(records, fmt, "key")
-
-
-def read_xml(text: str, fmt: FeedFormat) -> pl.DataFrame:
-    if not fmt.records_path:
-        raise FeedError("an XML feed needs offers.records_path (the element name of a record)")
-    try:
-        root = ElementTree.fromstring(text.encode("utf-8"))
-    except ElementTree.ParseError as exc:
-        raise FeedError(f"the feed is not valid XML: {exc}") from exc
-    records = []
-    for element in root.iter(fmt.records_path):
-        record: dict[str, Any] = dict(element.attrib)
-        for child in element:
-            record[child.tag] = child.text
-        records.append(record)
-    return _frame_from_records(records, fmt, "element")
-
-
-def _json_number(text: str) -> _Number:
-    return _Number(text)
-
-
-class _Number(str):
-    """A JSON number kept as its exact text (never a float)."""
-
-
-def _frame_from_records(records: list[dict[str, Any]], fmt: FeedFormat, kind: str) -> pl.DataFrame:
-    sources = list(dict.fromkeys(fmt.mapping.values()))
-    missing = [s for s in sources if not any(s in r for r in records)]
-    if records and missing:
-        raise FeedError(
-            f"no record has the mapped {kind}(s) {quoted_names(missing)}; "
-            f"fix offers.mapping or ask the supplier"
-        )
-    decimal = locale_numbers(fmt.price_locale).decimal
-    columns = {s: [_text(r.get(s), decimal) for r in records] for s in sources}
-    frame = pl.DataFrame(columns, schema=dict.fromkeys(sources, pl.String))
-    return frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE))
-
-
-def _text(value: Any, decimal: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, _Number):  # a JSON number: write it the way the locale does
-        return format(Decimal(value), "f").replace(".", decimal)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
-
-
-# --- validation ----------------------------------------------------------------------
+    frame = frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+    if spanning:
+        _refuse_swallowed_rows(frame, fmt)
+    return frame, issues
