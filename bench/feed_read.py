@@ -91,8 +91,11 @@ def with_multiline_names(data: bytes, *, every: int) -> bytes:
 
 
 def with_stray_quote(data: bytes, *, row: int) -> bytes:
-    """A ``"`` opening the name of data row ``row`` and never closed where it should be."""
+    """A ``"`` opening the name of data row ``row`` (or the next one whose name is not
+    quoted already) and never closed where it should be."""
     lines = data.split(b"\r\n")
+    while lines[row].split(b";")[DESCRIPTION].startswith(b'"'):
+        row += 1
     fields = lines[row].split(b";")
     fields[DESCRIPTION] = b'"' + fields[DESCRIPTION]
     lines[row] = b";".join(fields)

@@ -9,16 +9,12 @@ each broken line.
 **A stray quote.** A value that opens ``"`` and is not closed where it should be runs on
 over the following lines, so whole rows become part of one value: read naively, a
 3,000-row feed with a stray quote on row 2,000 silently loses the rows after it. A
-quoted value that spans a line break is legitimate text only when it does not look like
-swallowed rows, so the feed is refused (:class:`FeedError`, naming the line where the
-quote opened) when such a value
-
-- has, on a line between two of its line breaks, exactly as many separators as a whole
-  row (a row read as text), or
-- has one line break and, in all, exactly as many separators as a whole row (the tail
-  of one row and the head of the next), or
-- leaves its row with another number of fields than the header (the quote closed in
-  the middle of a later row).
+row that spans a line break (a quoted value holding it) is taken for legitimate text
+only when its values hold, in all, fewer separators than a whole row has (the header's
+fields less one) and it has the header's number of fields. Otherwise the feed is
+refused (:class:`FeedError`, naming the line where the quote opened and the line the
+value runs on to): rows swallowed into values bring their separators with them, and a
+quote closed elsewhere leaves its row with the wrong number of fields.
 
 These checks cost nothing on a feed without quoted line breaks: the number of physical
 lines equals the number of rows read, and nothing more is looked at.
@@ -28,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import polars as pl
 
@@ -96,52 +93,46 @@ def _line_breaks(value: pl.Expr) -> pl.Expr:
 
 
 def _refuse_swallowed_rows(frame: pl.DataFrame, fmt: FeedFormat) -> None:
-    """Raise a ``FeedError`` when a value of ``frame`` (every column, and ``line``) that
-    spans a line break looks like rows swallowed by a stray quote (the module's rules).
+    """Raise a ``FeedError`` when a row of ``frame`` (every column, and ``line``) spans a
+    line break and its values hold a whole row's separators: rows swallowed by a quote.
 
-    Only rows with a line break are looked at; the first bad value is named.
+    Why that is the sign: a row spanning lines k..k+j is made of j+1 physical lines; if
+    they were rows, they hold at least (j+1) times a row's separators, and only one row's
+    worth of them separate this row's values, so the rest are inside its values.
     """
     columns = [c for c in frame.columns if c != LINE]
-    whole_row = max(len(columns) - 1, 1)  # the separators of one row
-    multi = frame.filter(pl.any_horizontal(_line_breaks(pl.col(c)) > 0 for c in columns))
-    if multi.height == 0:
-        return
-    separators = pl.element().str.count_matches(fmt.separator, literal=True)
-
-    def swallows(column: str) -> pl.Expr:
-        value = pl.col(column)
-        parts = value.str.split("\n")
-        inner = parts.list.slice(1, parts.list.len() - 2)
-        whole_line = inner.list.eval(separators == whole_row).list.any()
-        two_halves = (_line_breaks(value) == 1) & (
-            value.str.count_matches(fmt.separator, literal=True) == whole_row
-        )
-        return (whole_line | two_halves).fill_null(False)
-
-    flagged = multi.select(
-        pl.col(LINE), pl.any_horizontal(swallows(c) for c in columns).alias("_bad")
+    whole_row = max(len(columns) - 1, 1)
+    spans = pl.any_horizontal(_line_breaks(pl.col(c)) > 0 for c in columns)
+    separators = pl.sum_horizontal(
+        pl.col(c).str.count_matches(fmt.separator, literal=True).fill_null(0) for c in columns
     )
-    bad = multi.filter(flagged.get_column("_bad"))
+    bad = frame.filter(spans & (separators >= whole_row))
     if bad.height:
         row = bad.row(0, named=True)
         raise _stray_quote(row[LINE], [row[c] for c in columns], columns, fmt, "holds whole rows")
 
 
 def _stray_quote(
-    line: int, record: list[str | None], header: list[str], fmt: FeedFormat, what: str
+    line: int,
+    record: list[str | None],
+    header: list[str],
+    fmt: FeedFormat,
+    what: str,
+    end: int | None = None,
 ) -> FeedError:
-    """The error for the first value of ``record`` (a row starting on ``line``) that runs
-    on over a line break: the quote opened on ``line``, since no value before it spans a
-    line. Names the column and the line the value runs on to."""
+    """The error for ``record`` (a row starting on ``line``) whose first value with a line
+    break opened with a quote not closed where it should be: names the line where it
+    opened (``line``: no value before it spans a line), its column and the line it runs
+    on to (``end`` when known: a value never closed ends with the file's last line
+    break)."""
     index, breaks = next(
         ((i, (v or "").count("\n")) for i, v in enumerate(record) if v and "\n" in v), (0, 0)
     )
-    name = header[index] if index < len(header) else f"column_{index + 1}"
-    column = repr(name) if fmt.heading else name.replace("_", " ")
+    column = repr(header[index]) if fmt.heading and index < len(header) else str(index + 1)
     return FeedError(
-        f"line {line}: the quoted value in column {column} runs on to line {line + breaks} "
-        f"and {what}: a '\"' that is not closed where it should be swallows the rows "
-        f"after it; fix the quoting on line {line}"
+        f"line {line}: the quoted value in column {column} runs on to line "
+        f"{line + breaks if end is None else end} and {what}: a '\"' that is not closed "
+        f"where it should be swallows the rows after it; fix the quoting on line {line}"
     )
 
 
@@ -207,10 +198,39 @@ def _read_csv_fast(
         return None
 
 
+def _unique(names: list[str]) -> list[str]:
+    """Header names made unique the way polars does (``x``, ``x_duplicated_0``, ...)."""
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, n = name, 0
+        while candidate in seen:
+            candidate, n = f"{name}_duplicated_{n}", n + 1
+        seen.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _stand_in(text: str) -> str:
+    """A private-use character ``text`` does not hold, to stand in for a lone CR."""
+    return next(c for c in map(chr, range(0xE000, 0xF900)) if c not in text)
+
+
 def _read_csv_slow(text: str, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue]]:
     """Read line by line with Python's ``csv``: every row with the wrong number of fields
     is named. A row that runs over a line break and has the wrong number of fields, or
-    a field past ``csv``'s size limit, is a stray quote: the feed is refused."""
+    a field past ``csv``'s size limit, is a stray quote: the feed is refused.
+
+    A carriage return that does not end a line is kept in its value, as the fast reader
+    keeps it (``csv`` alone would end the row there and count a line polars does not).
+    """
+    lone_cr = _LONE_CR.search(text) is not None
+    stand_in = _stand_in(text) if lone_cr else "\r"
+    if lone_cr:
+        text = _LONE_CR.sub(stand_in, text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.separator)
     issues: list[RowIssue] = []
     header: list[str] | None = None
@@ -223,6 +243,8 @@ def _read_csv_slow(text: str, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIs
             line, previous = previous + 1, reader.line_num
             if not record:
                 continue
+            if lone_cr:
+                record = [value.replace(stand_in, "\r") for value in record]
             if header is None:
                 header = record if fmt.heading else [f"column_{i + 1}" for i in range(len(record))]
                 if fmt.heading:
@@ -235,6 +257,7 @@ def _read_csv_slow(text: str, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIs
                         header,
                         fmt,
                         f"leaves its row with {len(record)} fields, not {len(header)}",
+                        end=previous,
                     )
                 issues.append(
                     RowIssue(
@@ -253,7 +276,7 @@ def _read_csv_slow(text: str, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIs
             "'\"' that is never closed swallows the rest of the file; fix the quoting on "
             f"line {previous + 1} or after it"
         ) from exc
-    names = header or []
+    names = _unique(header or [])
     frame = pl.DataFrame(
         {name: [r[i] for r in records] for i, name in enumerate(names)},
         schema=dict.fromkeys(names, pl.String),
