@@ -109,7 +109,7 @@ def check_guards(key: str, figures: SyncFigures, limits: GuardLimits) -> Refusal
         ratio = Decimal(figures.newly_unlisted) / Decimal(figures.listed_before)
         if ratio > limits.max_unlist_ratio:
             failed = _unlisted_for_format(formats, figures.vanished)
-            hint = _locale_hint(failed, figures.newly_unlisted, "of them", limits)
+            hint = _locale_hint(failed, figures.newly_unlisted, "", limits)
             return Refusal(
                 key,
                 f"this feed would unlist {figures.newly_unlisted} of {figures.listed_before} "
@@ -133,16 +133,18 @@ def check_guards(key: str, figures: SyncFigures, limits: GuardLimits) -> Refusal
 
 
 def _locale_hint(
-    formats: Sequence[RowIssue], failing: int, of_what: str, limits: GuardLimits
+    formats: Sequence[RowIssue], failing: int, of_rows: str, limits: GuardLimits
 ) -> str:
-    """ "; 4 of 5 rows have prices that do not parse as nl_NL (e.g. '1,249.00' on line
-    3)" when the rows whose price has the wrong shape are most of the ``failing`` ones."""
+    """The hint, when the rows whose price has the wrong shape are most of the
+    ``failing`` ones: "; 4 of 5 rows have prices that do not parse as nl_NL (e.g.
+    '1,249.00' on line 3)". Without ``of_rows`` ("of 5 rows") they are stored offers'."""
     lines = {e.line for e in formats}
     if not lines or 2 * len(lines) <= failing:
         return ""
     example = min(formats, key=lambda e: e.line)
+    rows = f"{len(lines)} {of_rows}" if of_rows else f"the rows of {len(lines)} stored offers"
     return (
-        f"; {len(lines)} {of_what} have prices that do not parse as {limits.price_locale} "
+        f"; {rows} have prices that do not parse as {limits.price_locale} "
         f"(e.g. '{example.value}' on line {example.line})"
     )
 
