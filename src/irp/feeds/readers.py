@@ -41,6 +41,9 @@ __all__ = ["read_csv"]
 
 
 def read_csv(data: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue], str]:
+    """The mapped columns of a CSV feed as text, with ``line``; the ragged rows; the
+    encoding used. Raises ``FeedError`` for a stray quote or a compressed file."""
+    _refuse_compressed(data)
     buffer = data  # polars skips a UTF-8 BOM itself
     encoding = "utf-8"
     if fmt.encoding == "windows-1252":
@@ -58,7 +61,11 @@ def read_csv(data: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue]
         and _has_ragged_lines(buffer, fmt.separator, width)
     ):
         # polars pads a short row with nulls; only the line-by-line read names it.
-        slow_frame, issues = _read_csv_slow(str(buffer, "utf-8").lstrip("\ufeff"), fmt)
+        try:
+            text = str(buffer, "utf-8")
+        except UnicodeDecodeError:  # polars read it, skipping the columns with the bad bytes
+            text, encoding = decode_feed(data, fmt.encoding)
+        slow_frame, issues = _read_csv_slow(text.lstrip("\ufeff"), fmt)
         return slow_frame, issues, encoding
     if not fmt.heading:
         frame.columns = [f"column_{i + 1}" for i in range(frame.width)]
@@ -136,6 +143,24 @@ def _stray_quote(
     )
 
 
+#: Polars unpacks bytes starting with these (gzip, zstd) before reading them as CSV.
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+def _refuse_compressed(data: bytes) -> None:
+    for magic, kind in _COMPRESSED.items():
+        if data.startswith(magic):
+            raise FeedError(
+                f"the feed is a compressed ({kind}) file, not CSV text; ask the supplier for "
+                "the plain file, or unpack it and sync it with --file"
+            )
+
+
+def _zlib_header(buffer: bytes) -> bool:
+    """Whether polars would take ``buffer`` for zlib data (``x^`` may also start a CSV)."""
+    return buffer[:1] == b"x" and buffer[1:2] in (b"\x01", b"^", b"\x9c", b"\xda")
+
+
 def _read_csv_mapped(buffer: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame | None, int]:
     """Read only the mapped columns (and the last, for the ragged-row check) when the
     header has them all: half the work of reading every column. Also the header width.
@@ -170,7 +195,7 @@ def _has_ragged_lines(buffer: bytes, separator: str, width: int) -> bool:
             infer_schema=False,
             raise_if_empty=False,
         )
-    except pl.exceptions.PolarsError:
+    except (pl.exceptions.PolarsError, OSError):
         return True
     text = pl.col("text")
     quoted = text.str.contains('"', literal=True)
@@ -184,6 +209,9 @@ def _has_ragged_lines(buffer: bytes, separator: str, width: int) -> bool:
 def _read_csv_fast(
     buffer: bytes, fmt: FeedFormat, *, columns: list[str] | None = None, n_rows: int | None = None
 ) -> pl.DataFrame | None:
+    """Polars' read, or ``None`` when it cannot read the bytes (the exact reader will)."""
+    if _zlib_header(buffer):
+        return None  # polars would unpack it, or fail: the exact reader reads it as text
     try:
         return pl.read_csv(
             buffer,
@@ -194,7 +222,7 @@ def _read_csv_fast(
             columns=columns,
             n_rows=n_rows,
         )
-    except pl.exceptions.PolarsError:
+    except (pl.exceptions.PolarsError, OSError):
         return None
 
 

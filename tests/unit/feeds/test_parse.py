@@ -336,3 +336,21 @@ def test_from_config_takes_the_refurbishers_currency() -> None:
         mapping = MAPPING
 
     assert FeedFormat.from_config(Offers(), currency="GBP").currency == "GBP"
+
+
+def test_csv_starting_like_zlib_data_is_read_as_text() -> None:
+    fmt = FeedFormat(mapping={"sku": "x^sku", "stock_available": "n", "price_purchase_amount": "p"})
+    parsed = parse_feed(b"x^sku,n,p\nA,1,2.00\n", fmt)
+    assert parsed.offers.select("line", "sku").rows() == [(2, "A")]
+
+
+@pytest.mark.parametrize(
+    ("magic", "kind"), [(b"\x1f\x8b\x08\x00", "gzip"), (b"(\xb5/\xfd\x00", "zstd")]
+)
+def test_a_compressed_feed_is_refused_not_unpacked(magic: bytes, kind: str) -> None:
+    with pytest.raises(FeedError) as caught:
+        parse_feed(magic + b"SKU;Stock\n", NL)
+    assert str(caught.value) == (
+        f"the feed is a compressed ({kind}) file, not CSV text; ask the supplier for the "
+        "plain file, or unpack it and sync it with --file"
+    )

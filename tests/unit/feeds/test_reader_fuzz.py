@@ -22,14 +22,8 @@ from hypothesis import strategies as st
 from irp.errors import FeedError
 from irp.feeds.decode import decode_feed
 from irp.feeds.parse import FeedFormat, RawFeed, read_feed
+from tests.unit.feeds.test_csv_quotes import NL as CSV
 
-MAPPING = {
-    "sku": "SKU",
-    "name": "Name",
-    "stock_available": "Stock",
-    "price_purchase_amount": "Price",
-}
-CSV = FeedFormat(separator=";", price_locale="nl_NL", mapping=MAPPING)
 JSON = FeedFormat(
     type="json",
     records_path="items",
@@ -204,15 +198,28 @@ def test_random_bytes_are_read_or_refused_never_anything_else(data: bytes, kind:
     assert all(1 <= line <= lines for line in raw.frame["line"].to_list())
 
 
+SOME_COLUMNS = FeedFormat(
+    separator=";",
+    mapping={"sku": "SKU", "stock_available": "Stock", "price_purchase_amount": "Price"},
+)
+
+
 @FUZZ
-@given(prefix=st.binary(max_size=40), header=st.sampled_from([HEADER_BYTES, b""]))
-def test_random_bytes_after_a_header_are_read_or_refused(prefix: bytes, header: bytes) -> None:
-    data = header + prefix
-    try:
-        raw = read_feed(data, CSV)
-    except FeedError:
-        return
-    assert raw.rows == raw.frame.height + len(raw.issues)
+@given(
+    rest=st.binary(max_size=60),
+    header=st.sampled_from([HEADER_BYTES, b"SKU;Name;Stock;Price;Extra;Last\n", b""]),
+    good=st.sampled_from([b"", b"A;a;1;1,00;e;l\n"]),
+)
+def test_random_bytes_after_a_header_are_read_or_refused(
+    rest: bytes, header: bytes, good: bytes
+) -> None:
+    data = header + good + rest
+    for fmt in (CSV, SOME_COLUMNS):  # every column read, or only the mapped ones
+        try:
+            raw = read_feed(data, fmt)
+        except FeedError:
+            continue
+        assert raw.rows == raw.frame.height + len(raw.issues)
 
 
 def json_document(records: list[tuple[str, str, str, str]]) -> bytes:
@@ -220,20 +227,30 @@ def json_document(records: list[tuple[str, str, str, str]]) -> bytes:
     return json.dumps({"items": items}).encode()
 
 
+byte_edits = st.lists(st.tuples(st.binary(max_size=3), st.integers(0, 10_000)))
+
+
+def damaged(document: bytes, edits: list[tuple[bytes, int]]) -> bytes:
+    """``document`` with each edit applied: bytes inserted at a position, or (empty)
+    one byte deleted there."""
+    result = bytearray(document)
+    for text, at in edits:
+        at %= len(result)
+        result[at : at + (0 if text else 1)] = text
+    return bytes(result)
+
+
 @FUZZ
-@given(records=rows, edits=st.lists(st.tuples(st.binary(max_size=3), st.integers(0, 10_000))))
+@given(records=rows, edits=byte_edits)
 def test_damaged_json_is_read_record_by_record_or_refused(
     records: list[tuple[str, str, str, str]], edits: list[tuple[bytes, int]]
 ) -> None:
-    document = bytearray(json_document(records))
-    for text, at in edits:
-        at %= len(document)
-        document[at : at + (0 if text else 1)] = text
+    document = damaged(json_document(records), edits)
     try:
-        raw = read_feed(bytes(document), JSON)
+        raw = read_feed(document, JSON)
     except FeedError:
         return
-    text, _ = decode_feed(bytes(document), "auto")
+    text, _ = decode_feed(document, "auto")
     items = json.loads(text)["items"]
     assert raw.rows == len(items)
     assert raw.frame.height + len(raw.issues) == len(items)
@@ -262,19 +279,16 @@ def element_tree_records(document: bytes) -> list[dict[str, Any]]:
 
 
 @FUZZ
-@given(records=rows, edits=st.lists(st.tuples(st.binary(max_size=3), st.integers(0, 10_000))))
+@given(records=rows, edits=byte_edits)
 def test_damaged_xml_reads_what_element_tree_reads_or_is_refused(
     records: list[tuple[str, str, str, str]], edits: list[tuple[bytes, int]]
 ) -> None:
-    document = bytearray(xml_document(records))
-    for text, at in edits:
-        at %= len(document)
-        document[at : at + (0 if text else 1)] = text
+    document = damaged(xml_document(records), edits)
     try:
-        raw = read_feed(bytes(document), XML)
+        raw = read_feed(document, XML)
     except FeedError:
         return
-    expected = element_tree_records(bytes(document))
+    expected = element_tree_records(document)
     assert raw.frame.height + len(raw.issues) == len(expected)
     fields = {
         "sku": "sku",
