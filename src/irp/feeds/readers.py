@@ -61,12 +61,7 @@ def read_csv(data: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue]
         and _has_ragged_lines(buffer, fmt.separator, width)
     ):
         # polars pads a short row with nulls; only the line-by-line read names it.
-        try:
-            text = str(buffer, "utf-8")
-        except UnicodeDecodeError:  # polars read it, skipping the columns with the bad bytes
-            text, encoding = decode_feed(data, fmt.encoding)
-        slow_frame, issues = _read_csv_slow(text.lstrip("\ufeff"), fmt)
-        return slow_frame, issues, encoding
+        return _read_exactly(buffer, data, fmt, encoding)
     if not fmt.heading:
         frame.columns = [f"column_{i + 1}" for i in range(frame.width)]
     first = 2 if fmt.heading else 1
@@ -78,16 +73,28 @@ def read_csv(data: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue]
     # sure no value swallowed whole rows.
     whole = frame if frame.width == width else _read_csv_fast(buffer, fmt)
     if whole is None or whole.width != width:
-        slow_frame, issues = _read_csv_slow(str(buffer, "utf-8").lstrip("\ufeff"), fmt)
-        return slow_frame, issues, encoding
+        return _read_exactly(buffer, data, fmt, encoding)
     if not fmt.heading:
         whole.columns = frame.columns
     spans = whole.select(
         pl.sum_horizontal(_line_breaks(pl.col(c)) for c in whole.columns).cast(pl.Int64)
     ).to_series()
     line = (first + index + spans.cum_sum() - spans).alias(LINE)
-    _refuse_swallowed_rows(whole.with_columns(line), fmt)
+    _refuse_swallowed_rows(whole.with_columns(line).filter(spans > 0), fmt)
     return frame.with_columns(line), [], encoding
+
+
+def _read_exactly(
+    buffer: bytes, data: bytes, fmt: FeedFormat, encoding: str
+) -> tuple[pl.DataFrame, list[RowIssue], str]:
+    """:func:`_read_csv_slow` of ``buffer`` (UTF-8), or of ``data`` decoded again when
+    polars read it without looking at the columns holding bytes that are not UTF-8."""
+    try:
+        text = str(buffer, "utf-8")
+    except UnicodeDecodeError:
+        text, encoding = decode_feed(data, fmt.encoding)
+    frame, issues = _read_csv_slow(text.lstrip("\ufeff"), fmt)
+    return frame, issues, encoding
 
 
 def _physical_lines(buffer: bytes) -> int:
@@ -109,11 +116,11 @@ def _refuse_swallowed_rows(frame: pl.DataFrame, fmt: FeedFormat) -> None:
     """
     columns = [c for c in frame.columns if c != LINE]
     whole_row = max(len(columns) - 1, 1)
-    spans = pl.any_horizontal(_line_breaks(pl.col(c)) > 0 for c in columns)
+    spanning = frame.filter(pl.sum_horizontal(_line_breaks(pl.col(c)) for c in columns) > 0)
     separators = pl.sum_horizontal(
         pl.col(c).str.count_matches(fmt.separator, literal=True).fill_null(0) for c in columns
     )
-    bad = frame.filter(spans & (separators >= whole_row))
+    bad = spanning.filter(separators >= whole_row)
     if bad.height:
         row = bad.row(0, named=True)
         raise _stray_quote(row[LINE], [row[c] for c in columns], columns, fmt, "holds whole rows")
