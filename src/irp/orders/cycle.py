@@ -6,15 +6,32 @@ In this order: expire dead submitters' leases (-> ``uncertain``), run due lookup
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime
+
+import sqlalchemy as sa
+
 from irp.config import Config
 from irp.orders.leases import expire_leases
 from irp.orders.lookup import run_due_lookups
-from irp.orders.submit import SubmitResult, order_result, submit_due
+from irp.orders.states import OrderStatus
+from irp.orders.submit import SubmitResult, _due_condition, order_result, submit_due
 from irp.store.db import Database
+from irp.store.tables import orders
 
 
-def submit_pass(db: Database, config: Config, refurbisher: str | None) -> list[SubmitResult]:
-    """Expire leases, run due lookups, submit due orders; the last word on each order."""
+def submit_pass(
+    db: Database,
+    config: Config,
+    refurbisher: str | None,
+    *,
+    stop: threading.Event | None = None,
+) -> list[SubmitResult]:
+    """Expire leases, run due lookups, submit due orders; the last word on each order.
+
+    ``stop`` (the service's shutdown signal): once set, no further order is claimed
+    and no lookup started; requests already on their way finish.
+    """
     if refurbisher is not None:
         config.refurbisher(refurbisher)  # a ConfigError naming the known ones
     merged: dict[str, SubmitResult] = {}
@@ -24,8 +41,26 @@ def submit_pass(db: Database, config: Config, refurbisher: str | None) -> list[S
             result = order_result(conn, order_id)
             if refurbisher is None or result.refurbisher == refurbisher:
                 merged[order_id] = result
+    if stop is not None and stop.is_set():
+        return list(merged.values())
     for result in run_due_lookups(db, config, refurbisher=refurbisher):
         merged[result.order_id] = result
-    for result in submit_due(db, config, refurbisher=refurbisher):
+    for result in submit_due(db, config, refurbisher=refurbisher, stop=stop):
         merged[result.order_id] = result
     return list(merged.values())
+
+
+def refurbishers_with_due_work(conn: sa.Connection, now: datetime) -> list[str]:
+    """Refurbishers :func:`submit_pass` has work for at ``now`` (the service's sweep).
+
+    Due orders, due lookups of uncertain orders, and expired leases of ``submitting``
+    orders — read only; the pass itself decides, order by order, with compare-and-set.
+    """
+    S = OrderStatus
+    due = sa.or_(
+        _due_condition(now),
+        sa.and_(orders.c.status == str(S.UNCERTAIN), orders.c.lookup_next_at <= now),
+        sa.and_(orders.c.status == str(S.SUBMITTING), orders.c.lease_until < now),
+    )
+    query = sa.select(orders.c.refurbisher).where(due).distinct().order_by(orders.c.refurbisher)
+    return list(conn.execute(query).scalars())

@@ -372,6 +372,7 @@ class IntakeResult:
     id: str | None
     result: IntakeOutcome
     message: str
+    conflict: bool = False  # refused because the id is taken by other content (HTTP 409)
 
     def to_json(self) -> dict[str, Any]:
         """``{"id", "result", "message"}``."""
@@ -446,7 +447,8 @@ def _compared(order: ValidOrder, stored_hash: str, stored: dict[str, Any]) -> In
     return IntakeResult(
         order.id,
         "refused",
-        f"{order.id}: already accepted with different content ({', '.join(differing)} "
+        conflict=True,
+        message=f"{order.id}: already accepted with different content ({', '.join(differing)} "
         "differ); an accepted order cannot be changed — send a correction as a new order "
         f"id, and cancel this one with `irp orders resolve {order.id} --cancel` if needed",
     )

@@ -28,6 +28,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,7 @@ import sqlalchemy as sa
 
 from irp.config import Config, OrderConfig, Refurbisher
 from irp.errors import IrpError
+from irp.logs import log_context
 from irp.orders import attempts, breaker
 from irp.orders.classify import Classification, Outcome, classify_exception, classify_response
 from irp.orders.context import build_context
@@ -122,18 +124,20 @@ def submit_due(
     refurbisher: str | None = None,
     now: datetime | None = None,
     owner: str | None = None,
+    stop: threading.Event | None = None,
 ) -> list[SubmitResult]:
     """Send every due ``pending`` order (of ``refurbisher``, or of all) once.
 
     ``now`` decides what is due and schedules retries and lookups (default: the
     database's clock); leases always run on the database's clock. Returns one result
     per due order this run attempted or held back (paused refurbisher); orders another
-    process claimed first are left out.
+    process claimed first are left out. Once ``stop`` is set no order is claimed any
+    more (those left stay ``pending``, due); requests already sent finish.
     """
     owner = owner or default_owner()
     results: list[SubmitResult] = []
     for ref in _refurbishers(config, refurbisher):
-        results.extend(_Submitter(db, config, ref, owner, now).run())
+        results.extend(_Submitter(db, config, ref, owner, now, stop).run())
     return results
 
 
@@ -165,11 +169,35 @@ def _due_condition(now: datetime | sa.ColumnElement[datetime]) -> sa.ColumnEleme
     )
 
 
+def _free_to_claim(conn: sa.Connection, order_id: str, now: datetime) -> bool:
+    """On PostgreSQL, lock the due order for this claim — or skip it if another
+    claimer holds it (``FOR UPDATE SKIP LOCKED``), instead of queueing behind it.
+
+    The claim's compare-and-set is what keeps an order from being sent twice; this
+    only keeps concurrent workers from waiting on each other's rows. SQLite has one
+    writer at a time (``BEGIN IMMEDIATE``): nothing to skip there.
+    """
+    if conn.dialect.name != "postgresql":
+        return True
+    query = (
+        sa.select(orders.c.id)
+        .where(orders.c.id == order_id, _due_condition(now))
+        .with_for_update(skip_locked=True)
+    )
+    return conn.execute(query).first() is not None
+
+
 class _Submitter:
     """One run over one refurbisher's due orders."""
 
     def __init__(
-        self, db: Database, config: Config, ref: Refurbisher, owner: str, now: datetime | None
+        self,
+        db: Database,
+        config: Config,
+        ref: Refurbisher,
+        owner: str,
+        now: datetime | None,
+        stop: threading.Event | None = None,
     ) -> None:
         assert ref.order is not None
         self.db = db
@@ -178,6 +206,7 @@ class _Submitter:
         self.order: OrderConfig = ref.order
         self.owner = owner
         self.fixed_now = now
+        self.stop = stop
         self.secrets = config.secret_values()
         self.limiter = RateLimiter(self.order.rate_limit_per_second)
         self.client: httpx.Client | None = None
@@ -227,7 +256,8 @@ class _Submitter:
 
     def submit_one(self, order_id: str) -> SubmitResult | None:
         try:
-            return self._submit_one(order_id)
+            with log_context(refurbisher=self.ref.key, order_id=order_id):
+                return self._submit_one(order_id)
         except Exception:
             log.exception("submitting order %s to %s failed unexpectedly", order_id, self.ref.key)
             raise
@@ -249,6 +279,8 @@ class _Submitter:
         except IrpError as exc:
             return self._fail_render(order_id, exc)
         self.limiter.wait()
+        if self.stop is not None and self.stop.is_set():
+            return None  # shutting down: it stays pending, due, for the next run
         attempt_id = self._claim(order_id, json.loads(body))
         if attempt_id is None:
             return self._claim_lost(order_id)
@@ -293,6 +325,8 @@ class _Submitter:
         lease = timedelta(seconds=float(self.order.lease_seconds or 0.0))
         with self.db.write_transaction() as conn:
             db_now = database_now(conn)
+            if not _free_to_claim(conn, order_id, self.fixed_now or db_now):
+                return None
             claimed = transition(
                 conn,
                 order_id,
