@@ -72,10 +72,12 @@ async def post_orders(request: Request, service: ServiceDep) -> Response:
     with log_context(order_id=order_id_of(raws[0]) if one and raws else None):
         config = service.config()
         results = await run_in_threadpool(accept_orders, service.db, config, raws)
+        if one:  # the status as accepted, read before a worker is woken to send it
+            answer = await run_in_threadpool(_one_answer, service, results[0])
+        else:
+            answer = JsonText([result.to_json() for result in results], status_code=200)
         _wake_accepted(service, raws, results)
-        if not one:
-            return JsonText([result.to_json() for result in results], status_code=200)
-        return await run_in_threadpool(_one_answer, service, results[0])
+        return answer
 
 
 def _wake_accepted(service: Service, raws: list[object], results: list[IntakeResult]) -> None:
