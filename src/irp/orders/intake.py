@@ -403,7 +403,9 @@ def accept_order(db: Database, config: Config, raw: object, index: int = 0) -> I
 
 
 def _store(db: Database, order: ValidOrder) -> IntakeResult:
-    with db.begin() as conn:
+    # Read-then-insert: BEGIN IMMEDIATE on SQLite, or a writer that committed after our
+    # read makes the insert fail at once ("database is locked") under the service's load.
+    with db.write_transaction() as conn:
         existing = _stored_hash(conn, order.id)
         if existing is not None:
             return _compared(order, *existing)

@@ -7,6 +7,7 @@ always for a condition with a generous deadline, never a bare sleep.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -65,7 +66,7 @@ def merge(target: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, Mapping) and isinstance(target.get(key), dict):
             merge(target[key], value)
         else:
-            target[key] = value
+            target[key] = copy.deepcopy(value)
     return target
 
 
@@ -77,7 +78,7 @@ def write_config(
     sweep_seconds: float = 0.5,
 ) -> Path:
     """examples/flexit.json pointed at ``sandbox``, with test overrides and a fast sweep."""
-    flexit = merge(merge({}, BASE_OVERRIDES), overrides or {})
+    flexit = merge(copy.deepcopy(BASE_OVERRIDES), overrides or {})
     config = sandbox.config(overrides=flexit)
     config["platform"] = {"service": {"sweep_seconds": sweep_seconds}}
     path.write_text(json.dumps(config, indent=2) + "\n")
