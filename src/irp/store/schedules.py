@@ -33,12 +33,14 @@ def claim_slot(
     ).first()
     if row is None:
         insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        done = conn.execute(
+        # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT.
+        inserted = conn.execute(
             insert(schedules)
             .values(name=name, slot_at=slot_at, sent_at=now)
             .on_conflict_do_nothing()
+            .returning(schedules.c.name)
         )
-        return done.rowcount == 1
+        return inserted.first() is not None
     if row.slot_at > slot_at or (row.slot_at == slot_at and row.sent_at > now - resend_after):
         return False
     done = conn.execute(
