@@ -6,6 +6,7 @@ import json
 import signal
 from collections import Counter
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,7 @@ def test_a_feed_syncs_on_its_schedule_once_per_slot_and_never_overlapping(
     assert {run.status for run in found} <= {"ok", "unchanged"}
     slots = [_slot(run.started_at, every) for run in found]
     assert slots == sorted(set(slots)), "one sync per slot, each in a later slot"
-    for earlier, later in zip(found, found[1:], strict=False):
+    for earlier, later in pairwise(found):
         assert earlier.finished_at <= later.started_at, "two syncs overlapped"
 
 
