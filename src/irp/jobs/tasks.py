@@ -4,6 +4,13 @@
   expire leases, run due lookups, send due orders. Sent when an order is accepted
   over HTTP, after an operator action, and by the sweep for any refurbisher with due
   work. ``None`` means every refurbisher.
+
+  Wake-ups are coalesced at both ends, which keeps a burst of orders from turning
+  into a burst of passes: the sender sends one per refurbisher per
+  :data:`COALESCE_SECONDS` (at the end of the window, so it follows every commit it
+  stands for), and a process runs one pass per refurbisher at a time — a wake-up that
+  arrives meanwhile makes that pass run once more instead of starting a second one.
+  Within a pass ``order.max_concurrency`` requests run at once.
 - ``sync(refurbisher, slot)`` — one offer sync (:func:`irp.feeds.sync.sync_offers`).
   With a ``slot`` (a scheduled sync) it is skipped when a sync already started since
   that slot: a repeated message runs nothing twice.
@@ -18,6 +25,7 @@ context, and the database-driven sweep comes back to whatever is still due.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +44,7 @@ __all__ = ["Tasks"]
 
 log = logging.getLogger(__name__)
 
+COALESCE_SECONDS = 0.02
 STALE_PERIODIC_FACTOR = 2.0
 STALE_PERIODIC_MINIMUM_SECONDS = 60.0
 
@@ -48,12 +57,30 @@ class Tasks:
         self._orders = huey.task(name="orders")(self.run_orders)
         self._sync = huey.task(name="sync")(self.run_sync)
         self._periodic = huey.task(name="periodic")(self.run_periodic)
+        self._lock = threading.Lock()
+        self._waking: set[str | None] = set()  # wake-ups to send at the end of the window
+        self._running: set[str | None] = set()  # passes running in this process
+        self._again: set[str | None] = set()  # woken while running: run once more
 
     # -- sending ---------------------------------------------------------------------
 
-    def wake_orders(self, refurbisher: str | None) -> bool:
-        """Queue an order pass for ``refurbisher`` (None: all); False if the queue failed."""
-        return self._send("orders", self._orders, refurbisher)
+    def wake_orders(self, refurbisher: str | None) -> None:
+        """Queue an order pass for ``refurbisher`` (None: all), within COALESCE_SECONDS.
+
+        Call it after the commit that made the work due: the wake-up leaves after it.
+        """
+        with self._lock:
+            if refurbisher in self._waking:
+                return
+            self._waking.add(refurbisher)
+        timer = threading.Timer(COALESCE_SECONDS, self._send_wake, args=(refurbisher,))
+        timer.daemon = True
+        timer.start()
+
+    def _send_wake(self, refurbisher: str | None) -> None:
+        with self._lock:
+            self._waking.discard(refurbisher)
+        self._send("orders", self._orders, refurbisher)
 
     def sync(self, refurbisher: str, slot: datetime | None = None) -> bool:
         """Queue a sync of ``refurbisher`` (for the scheduled ``slot``, if one)."""
@@ -82,16 +109,37 @@ class Tasks:
 
     def run_orders(self, refurbisher: str | None) -> None:
         """One order pass of ``refurbisher`` (or all), stopping early on shutdown."""
+        with self._lock:
+            if refurbisher in self._running:
+                self._again.add(refurbisher)
+                return
+            self._running.add(refurbisher)
+        try:
+            while True:
+                with _task("orders", refurbisher=refurbisher):
+                    self._one_pass(refurbisher)
+                with self._lock:  # decide and leave under one lock: no wake-up slips by
+                    if refurbisher in self._again and not self.service.stop.is_set():
+                        self._again.discard(refurbisher)
+                        continue
+                    self._running.discard(refurbisher)
+                    self._again.discard(refurbisher)
+                    return
+        except BaseException:
+            with self._lock:
+                self._running.discard(refurbisher)
+            raise
+
+    def _one_pass(self, refurbisher: str | None) -> None:
         from irp.orders.cycle import submit_pass
 
-        with _task("orders", refurbisher=refurbisher):
-            service = self.service
-            config = service.config()
-            if refurbisher is not None and refurbisher not in config.refurbishers:
-                log.warning("no refurbisher %r in the config any more; nothing to do", refurbisher)
-                return
-            for result in submit_pass(service.db, config, refurbisher, stop=service.stop):
-                _log_result(result)
+        service = self.service
+        config = service.config()
+        if refurbisher is not None and refurbisher not in config.refurbishers:
+            log.warning("no refurbisher %r in the config any more; nothing to do", refurbisher)
+            return
+        for result in submit_pass(service.db, config, refurbisher, stop=service.stop):
+            _log_result(result)
 
     def run_sync(self, refurbisher: str, slot: str | None) -> None:
         """One offer sync; a scheduled one is skipped if its slot already ran."""
