@@ -2,7 +2,7 @@
 
 Routers: :data:`OPEN_ROUTERS` answer without a token (health, metrics; webhooks bring
 their own auth); :data:`API_ROUTERS` are mounted under ``/api`` behind the bearer
-check. Adding a resource means one router module and one entry here. Every route is
+check; the status page (:mod:`irp.web`, its own login) is mounted at ``/``. Adding a resource means one router module and one entry here. Every route is
 thin: it calls the same service function as the CLI command for the same act.
 """
 
@@ -21,6 +21,7 @@ from irp.api.metrics import build_registry
 from irp.api.responses import JsonText, install_error_handlers
 from irp.api.routers import health, offers, orders, refurbishers
 from irp.jobs.service import Service
+from irp.web import WebBackend, mount_status_page
 
 __all__ = ["API_ROUTERS", "OPEN_ROUTERS", "create_app"]
 
@@ -58,6 +59,12 @@ def create_app(service: Service, tokens: ApiTokens) -> FastAPI:
     for router in API_ROUTERS:
         api.include_router(router)
     app.include_router(api)
+    mount_status_page(
+        app,
+        WebBackend(
+            config=service.config, db=service.db, tokens=tokens, queue_sync=service.tasks.sync
+        ),
+    )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -5,7 +5,7 @@ enqueues the wake-up, so a feed's scheduled sync fires once per slot cluster-wid
 a wake-up lost with a killed worker is sent again.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0010
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from irp.store import types as irp_types
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
