@@ -2,7 +2,8 @@
 
 Routers: :data:`OPEN_ROUTERS` answer without a token (health, metrics; webhooks bring
 their own auth); :data:`API_ROUTERS` are mounted under ``/api`` behind the bearer
-check; the status page (:mod:`irp.web`, its own login) is mounted at ``/``. Adding a resource means one router module and one entry here. Every route is
+check; the status page (:mod:`irp.web`, its own login) is mounted at ``/``. Adding a
+resource means one router module and one entry here. Every route is
 thin: it calls the same service function as the CLI command for the same act.
 """
 
