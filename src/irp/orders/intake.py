@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -358,7 +358,8 @@ class IntakeResult:
     id: str | None
     result: IntakeOutcome
     message: str
-    conflict: bool = False  # refused because the id is taken by other content (HTTP 409)
+    # Refused because the id is taken by other content (HTTP 409); the message says so.
+    conflict: bool = field(default=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """``{"id", "result", "message"}``."""

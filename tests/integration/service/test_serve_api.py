@@ -473,3 +473,12 @@ def test_openapi_documents_every_body_with_an_example(shared: Shared) -> None:
     docs = shared.served.http.get("/docs")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.text
+
+
+def test_the_status_page_is_served_and_takes_the_api_tokens(shared: Shared) -> None:
+    http = shared.served.http
+    anonymous = http.get("/", follow_redirects=False)
+    assert (anonymous.status_code, anonymous.headers["location"]) == (303, "/login?next=%2F")
+    page = http.get("/", headers={"Authorization": f"Bearer {OPS_TOKEN}"})
+    assert page.status_code == 200
+    assert "flexit" in page.text
