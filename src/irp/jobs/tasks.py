@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from huey import Huey
 
     from irp.jobs.service import Service
-    from irp.orders.submit import SubmitResult
+    from irp.orders.results import SubmitResult
 
 __all__ = ["Tasks"]
 

@@ -31,7 +31,7 @@ from irp.logs import log_context
 from irp.orders.actions import ActionResult, resolve_order, retry_order
 from irp.orders.intake import IntakeResult, accept_orders, order_id_of
 from irp.orders.queries import list_orders_page, show_order
-from irp.orders.submit import order_result
+from irp.orders.results import order_result
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def get_order(order_id: str, db: DatabaseDep) -> Response:
     with log_context(order_id=order_id):
         try:
             with db.connect() as conn:
-                return JsonText(show_order(conn, order_id))
+                return JsonText(show_order(conn, order_id).to_json())
         except OrderError as exc:
             raise HTTPException(404, str(exc)) from None
 
