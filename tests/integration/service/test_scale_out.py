@@ -33,11 +33,10 @@ def test_a_burst_survives_a_killed_worker_with_every_order_sent_exactly_once(
         {"IRP_DATABASE_URL": db_url, "IRP_QUEUE_URL": redis_url, "IRP_QUEUE_NAME": redis_namespace},
     )
     try:
-        # A killed worker's order waits out its lease (10 s), then the lookup settles it.
+        # A killed worker's order waits out its lease (the shortest these timeouts
+        # allow), then the lookup settles it.
         config = write_config(
-            tmp_path / "irp.json",
-            sandbox,
-            {"order": {"connect_timeout": 2, "read_timeout": 5, "lease_seconds": 10}},
+            tmp_path / "irp.json", sandbox, {"order": {"connect_timeout": 2, "read_timeout": 3}}
         )
         served = services.serve(config, "--no-worker")
         doomed = services.worker(config, "--concurrency", "2")
