@@ -20,8 +20,10 @@ from irp.cli import (
     monitor_cmd,
     offers_cmd,
     orders_cmd,
+    serve_cmd,
     sftp_cmd,
     shipments_cmd,
+    worker_cmd,
 )
 from irp.cli.runtime import Runtime
 
@@ -41,6 +43,8 @@ app.add_typer(events_cmd.app, name="events")
 check_cmd.register(app)
 monitor_cmd.register(app)
 demo_cmd.register(app)
+serve_cmd.register(app)
+worker_cmd.register(app)
 
 
 @app.callback()

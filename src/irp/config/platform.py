@@ -17,6 +17,7 @@ from irp.config.alerts import AlertsConfig
 from irp.config.base import ConfigModel
 from irp.config.events import EventsConfig
 from irp.config.peers import PeerConfig
+from irp.config.service import ServiceConfig
 
 PLATFORM_KEY = "platform"
 """Reserved: no refurbisher may be called this."""
@@ -29,3 +30,4 @@ class PlatformConfig(ConfigModel):
     alerts: AlertsConfig = AlertsConfig()
     events: EventsConfig = EventsConfig()
     peers: dict[str, PeerConfig] = Field(default_factory=dict)
+    service: ServiceConfig = ServiceConfig()

@@ -8,12 +8,14 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from irp.errors import EnvironmentMismatchError, StoreError
 from irp.store.db import MIGRATIONS_DIR, Database, default_database_url, open_database
 from irp.store.tables import irp_meta, metadata, order_lines, orders, refurbishers
 
 NOW = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
+HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 def _head() -> str | None:
