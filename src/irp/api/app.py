@@ -20,16 +20,30 @@ from irp.api.deps import require_actor
 from irp.api.limits import RequestLimits
 from irp.api.metrics import build_registry
 from irp.api.responses import JsonText, install_error_handlers
-from irp.api.routers import health, offers, orders, refurbishers
+from irp.api.routers import (
+    events,
+    health,
+    monitor,
+    offers,
+    orders,
+    refurbishers,
+    shipments,
+)
 from irp.jobs.service import Service
 from irp.web import WebBackend, mount_status_page
 
 __all__ = ["API_ROUTERS", "OPEN_ROUTERS", "create_app"]
 
 #: Routers outside ``/api``: no bearer token (their own auth, or none).
-OPEN_ROUTERS: tuple[APIRouter, ...] = (health.router,)
+OPEN_ROUTERS: tuple[APIRouter, ...] = (health.router, shipments.router)
 #: Routers under ``/api``: every route needs ``Authorization: Bearer <token>``.
-API_ROUTERS: tuple[APIRouter, ...] = (refurbishers.router, offers.router, orders.router)
+API_ROUTERS: tuple[APIRouter, ...] = (
+    refurbishers.router,
+    offers.router,
+    orders.router,
+    events.router,
+    monitor.router,
+)
 
 DESCRIPTION = """\
 The HTTP side of IRP (SPEC §7). `/api/*` needs `Authorization: Bearer <token>`

@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from irp.monitoring.metrics import monitoring_metrics
 from irp.orders.states import OrderStatus
 from irp.store.tables import order_attempts, orders, refurbishers, sync_runs
 
@@ -132,12 +133,21 @@ def runtime(service: Service) -> Iterator[Metric]:
     yield refusals
 
 
+def monitoring(service: Service) -> Iterator[Metric]:
+    """The monitoring figures of SPEC §5: ``irp_check_ok``/``_value``/``_threshold``,
+    order transitions, open alerts, unmatched shipments, unpushed events
+    (:mod:`irp.monitoring.metrics`)."""
+    pushed = service.config().platform.events.url is not None
+    yield from monitoring_metrics(service.db, service.env, events_pushed=pushed)
+
+
 METRIC_SOURCES: tuple[MetricSource, ...] = (
     orders_by_state,
     syncs,
     attempts,
     submissions_paused,
     runtime,
+    monitoring,
 )
 
 

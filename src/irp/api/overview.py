@@ -1,8 +1,8 @@
 """What ``GET /api/refurbishers`` says about each refurbisher (the status page reads it too).
 
 Config facts (never a secret: the auth *type*, not its values), the last sync, how
-many offers are listed, whether submissions are paused. ``checks`` stays empty until
-monitoring records its results (SPEC §5).
+many offers are listed, whether submissions are paused, and ``checks``: the monitoring
+checks of the last run (SPEC §5; empty before the first).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 from irp.config import Config, Refurbisher
 from irp.feeds.export import last_sync
+from irp.monitoring.run import last_results
 from irp.orders.breaker import paused
 from irp.store.db import Database
 from irp.store.refurbishers import count_listed
@@ -20,10 +21,17 @@ __all__ = ["refurbisher_overview"]
 
 def refurbisher_overview(db: Database, config: Config) -> list[dict[str, Any]]:
     """One entry per configured refurbisher, in config order."""
-    return [_one(db, config, ref) for ref in config.refurbishers.values()]
+    with db.connect() as conn:
+        checks = last_results(conn, config.env)
+    return [
+        _one(db, config, ref, [c.to_json() for c in checks if c.refurbisher == ref.key])
+        for ref in config.refurbishers.values()
+    ]
 
 
-def _one(db: Database, config: Config, ref: Refurbisher) -> dict[str, Any]:
+def _one(
+    db: Database, config: Config, ref: Refurbisher, checks: list[dict[str, Any]]
+) -> dict[str, Any]:
     offers = None
     if ref.offers is not None:
         run = last_sync(db, ref.key)
@@ -61,5 +69,5 @@ def _one(db: Database, config: Config, ref: Refurbisher) -> dict[str, Any]:
         "offers": offers,
         "orders": orders,
         "shipment_webhook": "configured" if ref.shipment_webhook is not None else "not configured",
-        "checks": [],
+        "checks": checks,
     }

@@ -18,7 +18,7 @@ from irp.errors import IrpError
 from irp.events.outbox import event_document
 from irp.store.tables import order_events
 
-__all__ = ["MAX_LIMIT", "CursorError", "EventPage", "read_events"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "CursorError", "EventPage", "read_events"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -41,9 +41,53 @@ class PeriodicJob:
     run: Callable[[Service], None]
 
 
+def _monitor(service: Service) -> None:
+    from irp.monitoring.run import run_monitor
+
+    run_monitor(service.db, service.config())
+
+
+def _poll_every(config: Config) -> float:
+    """Each order has its own next poll in the database (``interval_seconds`` apart); the
+    due ones are picked at the sweep's pace (SPEC §8)."""
+    return config.platform.service.sweep_seconds
+
+
+def _poll(service: Service) -> None:
+    from irp.shipments.poll import poll_shipments
+
+    poll_shipments(service.db, service.config(), stop=service.stop)
+
+
+def _push_every(config: Config) -> float:
+    """Push soon after an event is written; nothing to do without ``platform.events.url``."""
+    events = config.platform.events
+    if events.url is None:
+        return IDLE_SECONDS
+    return min(max(events.retry_seconds, 1.0), PUSH_LOOK_SECONDS)
+
+
+def _push(service: Service) -> None:
+    from irp.events.push import push_due_events
+
+    push_due_events(service.db, service.config(), budget_seconds=PUSH_BUDGET_SECONDS)
+
+
+IDLE_SECONDS = 300.0
+PUSH_LOOK_SECONDS = 5.0
+PUSH_BUDGET_SECONDS = 20.0
+
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Due orders, due lookups, expired leases and scheduled feed syncs (SPEC §8).
     PeriodicJob("sweep", every=lambda config: config.platform.service.sweep_seconds, run=sweep),
+    # Monitoring checks, alerts and their sinks, stale-stock unlisting (SPEC §5, §8).
+    PeriodicJob(
+        "monitor", every=lambda config: config.platform.monitor_every_seconds, run=_monitor
+    ),
+    # Shipment polls that are due (each order every shipment_poll.interval_seconds).
+    PeriodicJob("shipment_poll", every=_poll_every, run=_poll),
+    # Order events to platform.events.url, retried with backoff until accepted.
+    PeriodicJob("event_push", every=_push_every, run=_push),
 )
 
 

@@ -1,94 +1,51 @@
-"""Prometheus figures read from the database at scrape time (SPEC §5, ``/metrics``).
+"""The monitoring figures on ``/metrics`` (SPEC §5), read from the database at scrape time.
 
-Every process serving ``/metrics`` shows the same, cluster-wide numbers — they come
-from the database, not from per-process counters that each worker would hold a slice
-of. :class:`MonitoringCollector` yields, per refurbisher:
+:func:`monitoring_metrics` yields them; ``irp.api.metrics`` lists it among its metric
+sources beside the service's own (orders by state, syncs, attempts), so every process
+of a cluster shows the same figures.
 
-=========================================  ======  ===========================================
-metric                                     type    labels
-=========================================  ======  ===========================================
-``irp_check_ok``                           gauge   refurbisher, env, check (1 ok, 0 failing)
-``irp_check_value``                        gauge   refurbisher, env, check (the last value)
-``irp_check_threshold``                    gauge   refurbisher, env, check
-``irp_sync_runs_total``                    counter refurbisher, env, status
-``irp_feed_rows_total``                    counter refurbisher, env (rows read by syncs)
-``irp_orders``                             gauge   refurbisher, env, status (orders now)
-``irp_order_transitions_total``            counter refurbisher, env, status (entered)
-``irp_order_attempts_total``               counter refurbisher, env, kind, outcome
-``irp_alerts_open``                        gauge   refurbisher, env, check
-``irp_events_unpushed``                    gauge   env (events not yet accepted, if pushed)
-``irp_shipments_unmatched``                gauge   refurbisher, env
-=========================================  ======  ===========================================
+=================================  ======  ==========================================
+metric                             type    labels
+=================================  ======  ==========================================
+``irp_check_ok``                   gauge   refurbisher, env, check (1 ok, 0 failing)
+``irp_check_value``                gauge   refurbisher, env, check (the last value)
+``irp_check_threshold``            gauge   refurbisher, env, check
+``irp_order_transitions_total``    counter refurbisher, env, status (the state entered)
+``irp_alerts_open``                gauge   refurbisher, env, check
+``irp_shipments_unmatched``        gauge   refurbisher, env
+``irp_events_unpushed``            gauge   env (only with ``platform.events.url``)
+=================================  ======  ==========================================
 
 The check gauges are the last stored monitoring run (``irp monitor`` or the scheduler).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import sqlalchemy as sa
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 
 from irp.store.db import Database
-from irp.store.tables import (
-    alerts,
-    monitor_results,
-    order_attempts,
-    order_events,
-    orders,
-    shipments,
-    sync_runs,
-)
+from irp.store.tables import alerts, monitor_results, order_events, shipments
 
-__all__ = ["MonitoringCollector", "render_metrics"]
+__all__ = ["monitoring_metrics"]
 
 CHECK_LABELS = ["refurbisher", "env", "check"]
 
 
-class MonitoringCollector(Collector):
-    """A prometheus-client collector over one environment's database.
-
-    ``database`` is a callable so a config reload (a new Database) is picked up;
-    ``events_pushed``: whether ``platform.events.url`` is set (``irp_events_unpushed``
-    means nothing otherwise, and is left out).
-    """
-
-    def __init__(
-        self, database: Callable[[], Database], env: str, *, events_pushed: bool = False
-    ) -> None:
-        self._database = database
-        self._env = env
-        self._events_pushed = events_pushed
-
-    def describe(self) -> list[Metric]:
-        return []  # nothing is read when the collector is registered
-
-    def collect(self) -> Iterator[Metric]:
-        env = self._env
-        with self._database().connect() as conn:
-            yield from _checks(conn, env)
-            yield from _syncs(conn, env)
-            yield from _orders(conn, env)
-            yield from _rest(conn, env, self._events_pushed)
-
-
-def render_metrics(database: Database, env: str, *, events_pushed: bool = False) -> bytes:
-    """The Prometheus text exposition of :class:`MonitoringCollector` alone."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(MonitoringCollector(lambda: database, env, events_pushed=events_pushed))
-    return generate_latest(registry)
+def monitoring_metrics(db: Database, env: str, *, events_pushed: bool) -> Iterator[Metric]:
+    """Every family of the table above; ``events_pushed``: ``platform.events.url`` is set
+    (``irp_events_unpushed`` means nothing otherwise and is left out)."""
+    with db.connect() as conn:
+        yield from _checks(conn, env)
+        yield from _transitions(conn, env)
+        yield from _waiting(conn, env, events_pushed)
 
 
 def _checks(conn: sa.Connection, env: str) -> Iterator[Metric]:
-    ok = GaugeMetricFamily(
-        "irp_check_ok", "1 when the check passed in the last run", labels=CHECK_LABELS
-    )
-    value = GaugeMetricFamily(
-        "irp_check_value", "The check's value in the last run", labels=CHECK_LABELS
-    )
+    ok = GaugeMetricFamily("irp_check_ok", "1 when the check passed", labels=CHECK_LABELS)
+    value = GaugeMetricFamily("irp_check_value", "The check's last value", labels=CHECK_LABELS)
     threshold = GaugeMetricFamily(
         "irp_check_threshold", "The check's threshold", labels=CHECK_LABELS
     )
@@ -102,65 +59,21 @@ def _checks(conn: sa.Connection, env: str) -> Iterator[Metric]:
     yield from (ok, value, threshold)
 
 
-def _syncs(conn: sa.Connection, env: str) -> Iterator[Metric]:
-    runs = CounterMetricFamily(
-        "irp_sync_runs", "Offer syncs run, by status", labels=["refurbisher", "env", "status"]
-    )
-    rows = CounterMetricFamily(
-        "irp_feed_rows", "Feed rows read by offer syncs", labels=["refurbisher", "env"]
-    )
-    query = sa.select(
-        sync_runs.c.refurbisher,
-        sync_runs.c.status,
-        sa.func.count(),
-        sa.func.coalesce(sa.func.sum(sync_runs.c.rows), 0),
-    ).group_by(sync_runs.c.refurbisher, sync_runs.c.status)
-    read: dict[str, int] = {}
-    for refurbisher, status, count, total in conn.execute(query):
-        runs.add_metric([refurbisher, env, status], count)
-        read[refurbisher] = read.get(refurbisher, 0) + int(total)
-    for refurbisher, total in sorted(read.items()):
-        rows.add_metric([refurbisher, env], total)
-    yield from (runs, rows)
-
-
-def _orders(conn: sa.Connection, env: str) -> Iterator[Metric]:
-    now = GaugeMetricFamily(
-        "irp_orders", "Orders by current state", labels=["refurbisher", "env", "status"]
-    )
-    for refurbisher, status, count in conn.execute(
-        sa.select(orders.c.refurbisher, orders.c.status, sa.func.count()).group_by(
-            orders.c.refurbisher, orders.c.status
-        )
-    ):
-        now.add_metric([refurbisher, env, status], count)
+def _transitions(conn: sa.Connection, env: str) -> Iterator[Metric]:
     entered = CounterMetricFamily(
         "irp_order_transitions",
         "Order state changes (outbox events), by the state entered",
         labels=["refurbisher", "env", "status"],
     )
-    for refurbisher, kind, count in conn.execute(
-        sa.select(order_events.c.refurbisher, order_events.c.type, sa.func.count()).group_by(
-            order_events.c.refurbisher, order_events.c.type
-        )
-    ):
-        entered.add_metric([refurbisher, env, kind.removeprefix("order.")], count)
-    attempts = CounterMetricFamily(
-        "irp_order_attempts",
-        "Requests about orders (submit, lookup), by outcome",
-        labels=["refurbisher", "env", "kind", "outcome"],
+    query = sa.select(order_events.c.refurbisher, order_events.c.type, sa.func.count()).group_by(
+        order_events.c.refurbisher, order_events.c.type
     )
-    outcome = sa.func.coalesce(order_attempts.c.outcome, "unknown")
-    for refurbisher, kind, result, count in conn.execute(
-        sa.select(orders.c.refurbisher, order_attempts.c.kind, outcome, sa.func.count())
-        .join(orders, orders.c.id == order_attempts.c.order_id)
-        .group_by(orders.c.refurbisher, order_attempts.c.kind, outcome)
-    ):
-        attempts.add_metric([refurbisher, env, kind, result], count)
-    yield from (now, entered, attempts)
+    for refurbisher, kind, count in conn.execute(query):
+        entered.add_metric([refurbisher, env, kind.removeprefix("order.")], count)
+    yield entered
 
 
-def _rest(conn: sa.Connection, env: str, events_pushed: bool) -> Iterator[Metric]:
+def _waiting(conn: sa.Connection, env: str, events_pushed: bool) -> Iterator[Metric]:
     open_alerts = GaugeMetricFamily("irp_alerts_open", "Open alerts", labels=CHECK_LABELS)
     for refurbisher, check, count in conn.execute(
         sa.select(alerts.c.refurbisher, alerts.c.check, sa.func.count())
@@ -169,15 +82,6 @@ def _rest(conn: sa.Connection, env: str, events_pushed: bool) -> Iterator[Metric
     ):
         open_alerts.add_metric([refurbisher, env, check], count)
     yield open_alerts
-    if events_pushed:
-        unpushed = GaugeMetricFamily(
-            "irp_events_unpushed",
-            "Order events not yet accepted by the marketplace",
-            labels=["env"],
-        )
-        waiting = sa.select(sa.func.count()).where(order_events.c.pushed_at.is_(None))
-        unpushed.add_metric([env], conn.execute(waiting).scalar_one())
-        yield unpushed
     unmatched = GaugeMetricFamily(
         "irp_shipments_unmatched", "Shipments that matched no order", labels=["refurbisher", "env"]
     )
@@ -188,3 +92,10 @@ def _rest(conn: sa.Connection, env: str, events_pushed: bool) -> Iterator[Metric
     ):
         unmatched.add_metric([refurbisher, env], count)
     yield unmatched
+    if events_pushed:
+        unpushed = GaugeMetricFamily(
+            "irp_events_unpushed", "Order events the marketplace has not accepted", labels=["env"]
+        )
+        waiting = sa.select(sa.func.count()).where(order_events.c.pushed_at.is_(None))
+        unpushed.add_metric([env], conn.execute(waiting).scalar_one())
+        yield unpushed

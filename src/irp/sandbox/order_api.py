@@ -262,7 +262,7 @@ class FlexitOrderApi(StartStop):
             order.shipment is not None
             and order.shipment["Status"] != "Delivered"
             and deliver_after is not None
-            and now >= order.shipped_monotonic + deliver_after
+            and time.monotonic() >= order.shipped_monotonic + deliver_after
         ):
             order.shipment["Status"] = "Delivered"
             order.shipment["DeliveredAt"] = datetime.now(UTC).isoformat()

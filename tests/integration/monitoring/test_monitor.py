@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
 from typer.testing import CliRunner
 
 from irp.cli.app import app
 from irp.config import load_config
-from irp.monitoring.metrics import render_metrics
+from irp.monitoring.metrics import monitoring_metrics
 from irp.monitoring.run import last_results, run_monitor
 from irp.sandbox.flexit import FlexitSandbox, example_inbound_order
 from irp.sandbox.receiver import WebhookReceiver
@@ -289,29 +292,22 @@ def test_a_dead_sink_never_blocks_the_checks(world: World) -> None:
 def test_metrics_show_the_last_run(world: World) -> None:
     assert world.cli("monitor", "--json")[0] == 0
     db = world.database()
+
+    class Monitoring(Collector):
+        def collect(self) -> Iterator[Metric]:
+            yield from monitoring_metrics(db, "acceptance", events_pushed=True)
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Monitoring())
     try:
-        text = render_metrics(db, "acceptance").decode()
+        lines = set(generate_latest(registry).decode().splitlines())
     finally:
         db.close()
 
-    lines = set(text.splitlines())
-    assert 'irp_check_ok{check="latest_order",env="acceptance",refurbisher="flexit"} 1.0' in lines
-    assert (
-        'irp_check_threshold{check="latest_order",env="acceptance",refurbisher="flexit"} 0.5'
-        in lines
-    )
-    assert (
-        'irp_check_value{check="offers_endpoint",env="acceptance",refurbisher="flexit"} 200.0'
-        in lines
-    )
-    assert 'irp_sync_runs_total{env="acceptance",refurbisher="flexit",status="ok"} 1.0' in lines
-    assert 'irp_feed_rows_total{env="acceptance",refurbisher="flexit"} 20.0' in lines
-    assert 'irp_orders{env="acceptance",refurbisher="flexit",status="submitted"} 1.0' in lines
-    assert (
-        'irp_order_transitions_total{env="acceptance",refurbisher="flexit",status="submitted"} 1.0'
-        in lines
-    )
-    assert (
-        'irp_order_attempts_total{env="acceptance",kind="submit",outcome="submitted",'
-        'refurbisher="flexit"} 1.0'
-    ) in lines
+    labels = 'env="acceptance",refurbisher="flexit"'
+    assert f'irp_check_ok{{check="latest_order",{labels}}} 1.0' in lines
+    assert f'irp_check_threshold{{check="latest_order",{labels}}} 0.5' in lines
+    assert f'irp_check_value{{check="offers_endpoint",{labels}}} 200.0' in lines
+    assert f'irp_order_transitions_total{{{labels},status="accepted"}} 1.0' in lines
+    assert f'irp_order_transitions_total{{{labels},status="submitted"}} 1.0' in lines
+    assert 'irp_events_unpushed{env="acceptance"} 2.0' in lines

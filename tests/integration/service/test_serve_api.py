@@ -469,7 +469,7 @@ def test_openapi_documents_every_body_with_an_example(shared: Shared) -> None:
                 if "$ref" in option:
                     name = option["$ref"].rsplit("/", 1)[-1]
                     assert schemas[name].get("examples") or media.get("examples"), (path, method)
-    assert bodies == 3  # POST /api/orders, retry, resolve
+    assert bodies == 4  # POST /api/orders, retry, resolve, and the shipment webhook
     orders = document["paths"]["/api/orders"]["post"]["requestBody"]["content"]["application/json"]
     assert orders["examples"]["one"]["value"]["id"] == "5001"
     assert "InboundOrder" in schemas
