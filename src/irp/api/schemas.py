@@ -333,3 +333,87 @@ class HealthPublic(BaseModel):
     env: str
     config: str
     config_hash: str
+
+
+class ShipmentAnswerPublic(BaseModel):
+    """The answer to a genuine delivery: matched (200) or stored unmatched (202)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {"matched": True, "order_id": "5001", "status": "shipped"},
+                {"matched": False},
+            ]
+        },
+    )
+
+    matched: bool
+    order_id: str | None = None
+    status: str | None = None
+    shipments: list[dict[str, Any]] | None = None
+
+
+EXAMPLE_EVENT: dict[str, Any] = {
+    "id": "evt_6f1c2b9e4d3a4f0e8b7c6d5e4f3a2b1c",
+    "cursor": "42",
+    "type": "order.shipped",
+    "timestamp": "2026-11-28T09:15:02.123456Z",
+    "data": {
+        "order_id": "5001",
+        "refurbisher": "flexit",
+        "order_number": "IU-100234",
+        "status": "shipped",
+        "external_reference": "SO-000001",
+        "shipment": {
+            "carrier": "PostNL",
+            "tracking_code": "3SABCD000000001",
+            "tracking_url": "https://jouw.postnl.nl/track-and-trace/3SABCD000000001",
+            "shipped_at": "2026-11-28T09:15:00Z",
+        },
+    },
+}
+
+
+class EventsPage(BaseModel):
+    """A page of events and the cursor to continue from."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"events": [EXAMPLE_EVENT], "next_cursor": "42", "has_more": False}]
+        }
+    )
+
+    events: list[dict[str, Any]]
+    next_cursor: str | None
+    has_more: bool
+
+
+class CheckPublic(BaseModel):
+    """One check of one refurbisher (SPEC §5)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "refurbisher": "flexit",
+                    "env": "production",
+                    "check": "latest_order",
+                    "value": 51.0,
+                    "threshold": 48.0,
+                    "ok": False,
+                    "detail": "last order 5001 submitted 51.0 h ago (2026-11-26 09:00 UTC), "
+                    "more than 48 h: check that flexit's offers are listed on the marketplace "
+                    "and that orders reach IRP (irp orders list)",
+                }
+            ]
+        }
+    )
+
+    refurbisher: str
+    env: str
+    check: str
+    value: float | None
+    threshold: float | None
+    ok: bool
+    detail: str

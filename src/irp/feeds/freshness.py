@@ -33,7 +33,7 @@ def keep_fresh(db: Database, ref: Refurbisher, report: SyncReport) -> None:
     """
     offers = ref.offers
     assert offers is not None and report.run_id is not None
-    with db.begin() as conn:
+    with db.write_transaction() as conn:
         now = db.now()
         run_store.purge_archive(
             conn, ref.key, older_than=now - timedelta(days=offers.archive_retention_days)
@@ -64,7 +64,7 @@ def unlist_stale_stock(db: Database, ref: Refurbisher, now: datetime | None = No
     """
     if ref.offers is None:
         return None
-    with db.begin() as conn:
+    with db.write_transaction() as conn:
         count, note = _unlist_stale(conn, ref, now or db.now(), run_id=None)
     return note if count else None
 

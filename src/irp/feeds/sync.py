@@ -92,7 +92,7 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
     if ref.offers is None:
         raise FeedError(f"{ref.key}: no `offers` section in the config; nothing to sync")
     owner = locks.lock_owner()
-    with db.begin() as conn:
+    with db.write_transaction() as conn:
         now = db.now()
         ensure_refurbisher(conn, ref.key, name=ref.name, refurbisher_id=ref.refurbisher_id, now=now)
         locked = locks.try_lock_refurbisher(conn, ref.key, owner, LOCK_TTL)
@@ -115,11 +115,11 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
         report = _sync_locked(db, request, report)
         keep_fresh(db, request.refurbisher, report)
         if report.status is SyncStatus.OK or report.unlisted:  # the status page's charts
-            with db.begin() as conn:
+            with db.write_transaction() as conn:
                 record_offer_stats(conn, ref.key, run_id=report.run_id, now=db.now())
         return report
     finally:
-        with db.begin() as conn:
+        with db.write_transaction() as conn:
             locks.release_refurbisher(conn, ref.key, owner)
 
 
@@ -208,7 +208,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
     try:
         raw = read_feed(data, fmt)
     except FeedError as exc:
-        with db.begin() as conn:
+        with db.write_transaction() as conn:
             run_fields["archive_id"] = archiver.store(conn, db.now())
         report.status = SyncStatus.REFUSED
         report.message = f"{ref.key}: {exc}; nothing was changed"
@@ -225,7 +225,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
     del raw
 
     request.progress("diff")
-    with db.begin() as conn:
+    with db.write_transaction() as conn:
         run_fields["archive_id"] = archiver.store(conn, db.now())
         now = db.now()
         index = loader.result(conn)
@@ -417,7 +417,7 @@ def _finish(
         run_store.finish_run(conn, report.run_id, str(report.status), now=db.now(), **fields)
         run_store.add_row_errors(conn, report.run_id, report.errors)
         return report
-    with db.begin() as c:
+    with db.write_transaction() as c:
         run_store.finish_run(c, report.run_id, str(report.status), now=db.now(), **fields)
         run_store.add_row_errors(c, report.run_id, report.errors)
     return report

@@ -214,7 +214,8 @@ def _flexit_shipments(say: Say, db: Database, config: Config, sandbox: FlexitSan
 
 def _greenbyte_shipment(say: Say, db: Database, config: Config, world: SandboxWorld) -> int:
     say("")
-    say("6. a GreenByte shipment arrives: POST /webhooks/greenbyte/shipments (Standard Webhooks)")
+    say("6. a GreenByte shipment arrives, signed with Standard Webhooks (what POST")
+    say("   /webhooks/greenbyte/shipments runs)")
     (order,) = world.greenbyte.orders
     body, headers = world.greenbyte.shipment_delivery(order.id)
     answers = [

@@ -9,43 +9,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
 
 from irp.api.deps import ConfigDep, DatabaseDep
 from irp.api.responses import JsonText, documented_errors
+from irp.api.schemas import CheckPublic
 from irp.monitoring.run import last_results
 
 router = APIRouter(prefix="/monitor", tags=["monitoring"])
-
-
-class CheckPublic(BaseModel):
-    """One check of one refurbisher (SPEC §5)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "refurbisher": "flexit",
-                    "env": "production",
-                    "check": "latest_order",
-                    "value": 51.0,
-                    "threshold": 48.0,
-                    "ok": False,
-                    "detail": "last order 5001 submitted 51.0 h ago (2026-11-26 09:00 UTC), "
-                    "more than 48 h: check that flexit's offers are listed on the marketplace "
-                    "and that orders reach IRP (irp orders list)",
-                }
-            ]
-        }
-    )
-
-    refurbisher: str
-    env: str
-    check: str
-    value: float | None
-    threshold: float | None
-    ok: bool
-    detail: str
 
 
 @router.get(

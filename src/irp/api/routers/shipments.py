@@ -13,34 +13,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from irp.api.deps import ServiceDep
 from irp.api.responses import JsonText, documented_errors
+from irp.api.schemas import ShipmentAnswerPublic
 from irp.logs import log_context
 from irp.shipments.webhook import receive_shipment_webhook
 
 router = APIRouter(tags=["shipments"])
-
-
-class ShipmentAnswerPublic(BaseModel):
-    """The answer to a genuine delivery: matched (200) or stored unmatched (202)."""
-
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={
-            "examples": [
-                {"matched": True, "order_id": "5001", "status": "shipped"},
-                {"matched": False},
-            ]
-        },
-    )
-
-    matched: bool
-    order_id: str | None = None
-    status: str | None = None
-    shipments: list[dict[str, Any]] | None = None
 
 
 WEBHOOK_BODY: dict[str, Any] = {
