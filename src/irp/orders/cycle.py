@@ -7,6 +7,7 @@ In this order: expire dead submitters' leases (-> ``uncertain``), run due lookup
 from __future__ import annotations
 
 from irp.config import Config
+from irp.errors import OrderError
 from irp.orders.leases import expire_leases
 from irp.orders.lookup import run_due_lookups
 from irp.orders.submit import SubmitResult, order_result, submit_due
@@ -16,9 +17,12 @@ from irp.store.db import Database
 def submit_pass(db: Database, config: Config, refurbisher: str | None) -> list[SubmitResult]:
     """Expire leases, run due lookups, submit due orders; the last word on each order."""
     if refurbisher is not None:
-        config.refurbisher(refurbisher)  # a ConfigError naming the known ones
+        refusal = config.refurbisher(refurbisher).order_endpoint_refusal  # ConfigError if none
+        if refusal:
+            raise OrderError(f"{refurbisher}: no order is sent or looked up: {refusal}")
     merged: dict[str, SubmitResult] = {}
     expired = expire_leases(db, config)
+    config = config.for_sending()  # outside production: only endpoints chosen for env
     with db.connect() as conn:
         for order_id in expired:
             result = order_result(conn, order_id)
