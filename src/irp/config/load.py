@@ -22,9 +22,9 @@ from irp.config.messages import config_errors
 from irp.config.models import Config, Refurbisher, cross_check
 from irp.config.platform import PLATFORM_KEY, PlatformConfig
 from irp.config.secrets import ENV_REFERENCE, OP_PREFIX, SecretResolver, is_expiring_secret
+from irp.environments import PRODUCTION, STANDARD_ENVIRONMENTS
 from irp.errors import ConfigError, ConfigErrors
 
-DEFAULT_ENVIRONMENTS = frozenset({"acceptance", "production"})
 REFURBISHER_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 MASK = "<secret>"
 
@@ -108,23 +108,38 @@ def validate_config(
         else:
             broken[key] = errors
     errors = fatal + [e for key in keys for e in broken.get(key, [])]
+    if fatal:
+        return ConfigCheck(env, keys, errors, None)
     warnings = [
         ConfigError(f"{key}.environments.{env}", refusal)
         for key in keys
         if key in refurbishers and (refusal := refurbishers[key].order_endpoint_refusal)
     ]
-    config = None
-    if not fatal:
-        config = Config(
-            path=path,
-            env=env,
-            hash=config_hash(merged),
-            refurbishers=refurbishers,
-            platform=platform,
-            broken=broken,
-            _secret_values=frozenset(secrets),
-        )
+    config = Config(
+        path=path,
+        env=env,
+        hash=config_hash(merged),
+        refurbishers=refurbishers,
+        platform=platform,
+        broken=broken,
+        _secret_values=frozenset(secrets),
+    )
     return ConfigCheck(env, keys, errors, config, warnings)
+
+
+def check_environment(path: Path, env: str) -> None:
+    """Refuse an environment that no refurbisher in ``path`` defines (ConfigErrors).
+
+    The standard ones need no file; for another, the file is read (ConfigFileError
+    when it cannot be) but not validated: commands that only open the database check
+    ``--env`` before a database named after a typo is created.
+    """
+    if env in STANDARD_ENVIRONMENTS:
+        return
+    raw = read_document(path)
+    errors = _environment_errors(raw, env) if isinstance(raw, dict) else []
+    if errors:
+        raise ConfigErrors(errors)
 
 
 def order_endpoint_refusal(refurbisher: Refurbisher, raw: Any, env: str) -> str | None:
@@ -136,7 +151,7 @@ def order_endpoint_refusal(refurbisher: Refurbisher, raw: Any, env: str) -> str 
     production's, would receive acceptance orders.
     """
     order = refurbisher.order
-    if env == "production" or order is None or refurbisher.environment_endpoints_reviewed:
+    if env == PRODUCTION or order is None or refurbisher.environment_endpoints_reviewed:
         return None
     environments = raw.get("environments") if isinstance(raw, dict) else None
     if isinstance(environments, dict) and env in environments:
@@ -226,7 +241,7 @@ def _environment_errors(raw: dict[str, Any], env: str) -> list[ConfigError]:
         if isinstance(refurbisher, dict) and isinstance(refurbisher.get("environments"), dict)
         for name in refurbisher["environments"]
     }
-    known = DEFAULT_ENVIRONMENTS | declared
+    known = STANDARD_ENVIRONMENTS | declared
     if env in known:
         return []
     listing = ", ".join(sorted(known))

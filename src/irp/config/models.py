@@ -144,6 +144,6 @@ class RefurbisherDisabledError(ConfigErrors):
         lines = "\n".join(f"  - {e}" for e in errors)
         self.message = (
             f"refurbisher {key} is disabled by {len(errors)} configuration error(s) of its "
-            f"own (the others are not affected):\n{lines}"
+            f"own:\n{lines}"
         )
         self.args = (self.message,)

@@ -121,8 +121,7 @@ def test_a_refurbisher_with_errors_is_refused_with_all_of_them_together(
         config.refurbisher("flexit")
 
     assert str(caught.value) == (
-        "refurbisher flexit is disabled by 2 configuration error(s) of its own (the others "
-        "are not affected):\n"
+        "refurbisher flexit is disabled by 2 configuration error(s) of its own:\n"
         "  - flexit.settings.default_margin: expected a decimal number, got 'abc'\n"
         "  - flexit.order.lookup.endpoint: expected an http(s) URL, got 'ftp://nope'"
     )
