@@ -68,9 +68,10 @@ def refurbisher_named(config: Config, name: str) -> Refurbisher:
 def warn_broken(config: Config) -> bool:
     """Warn on stderr about each refurbisher its own config errors set aside; any?"""
     for key, errors in config.broken.items():
+        more = f", and {len(errors) - 1} more" if len(errors) > 1 else ""
         warn(
-            f"refurbisher {key} is disabled by {len(errors)} configuration error(s) and "
-            f"was skipped (first: {errors[0]}); `irp config check {key}` lists them"
+            f"refurbisher {key} is disabled by its configuration ({errors[0]}{more}); "
+            f"irp config check {key} lists every error"
         )
     return bool(config.broken)
 

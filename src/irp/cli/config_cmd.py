@@ -49,9 +49,9 @@ def check(
             f"in environment {rt.env}{warned}"
         )
     if result.config is not None and name is not None:
-        for key, errors in result.config.broken.items():
-            if key != name:
-                warn(f"refurbisher {key} is disabled by {len(errors)} configuration error(s)")
+        others = [key for key in result.config.broken if key != name]
+        if others:
+            warn(f"also disabled by their configuration: {', '.join(others)}")
     if result.config is None:
         raise typer.Exit(EXIT_USAGE)
     if result.errors:
