@@ -17,7 +17,7 @@ from irp.sandbox.flexit import example_config, example_inbound_order
 from irp.sandbox.order_api import FlexitOrderApi
 from irp.store.db import open_database
 from tests.fixtures.order_api import FLEXIT_CLIENT_ID, FLEXIT_CLIENT_SECRET
-from tests.integration.feeds.helpers import BASE_ROWS, feed_bytes, write_config
+from tests.integration.feeds.helpers import feed_bytes, write_config
 from tests.integration.orders.intake_support import order_row, store_offers
 
 HOSTILE = "Deal [/b] [red]hot[/red] [link=https://evil.example]x"
