@@ -13,14 +13,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
 
-from irp.cli.app import app
 from irp.sandbox.flexit import example_config, example_inbound_order
 from irp.sandbox.order_api import FlexitOrderApi
 from irp.store.db import open_database
-from tests.fixtures.order_api import FLEXIT_CLIENT_ID, FLEXIT_CLIENT_SECRET
+from tests.integration.cli.support import Irp, flexit_secrets
 from tests.integration.orders.intake_support import order_row, set_order, store_offers
 
 REFUSAL = (
@@ -32,39 +29,23 @@ REFUSAL = (
 )
 
 
-class Irp:
-    def __init__(self, folder: Path, db_url: str) -> None:
-        self.folder, self.db_url = folder, db_url
-
-    def __call__(self, *args: str) -> Result:
-        config = str(self.folder / "irp.json")
-        return CliRunner().invoke(app, ["--config", config, "--db", self.db_url, *args])
-
-    def write(self, reviewed: bool) -> None:
-        document = json.loads((self.folder / "irp.json").read_text())
-        document["flexit"]["environment_endpoints_reviewed"] = reviewed
-        (self.folder / "irp.json").write_text(json.dumps(document))
-
-
 @pytest.fixture
 def irp(
     tmp_path: Path, db_url: str, order_api: FlexitOrderApi, monkeypatch: pytest.MonkeyPatch
 ) -> Irp:
-    monkeypatch.setenv("FLEXIT_SFTP_PASSWORD", "sftp-pw")
-    monkeypatch.setenv("FLEXIT_CLIENT_ID", FLEXIT_CLIENT_ID)
-    monkeypatch.setenv("FLEXIT_CLIENT_SECRET", FLEXIT_CLIENT_SECRET)
+    flexit_secrets(monkeypatch)
     document = example_config()
     flexit = document["flexit"]
     del flexit["environments"]
     flexit["order"]["endpoint"] = order_api.endpoint
     flexit["order"]["lookup"]["endpoint"] = order_api.lookup_endpoint
-    (tmp_path / "irp.json").write_text(json.dumps(document))
+    cli = Irp(tmp_path, db_url)
+    cli.write(document)
     db = open_database(db_url, "acceptance")
     store_offers(db)
     db.close()
     orders = [example_inbound_order(id="8001"), example_inbound_order(id="8002")]
     (tmp_path / "orders.json").write_text(json.dumps(orders))
-    cli = Irp(tmp_path, db_url)
     added = cli("orders", "add", str(tmp_path / "orders.json"))
     assert added.exit_code == 0, added.output
     return cli
@@ -116,7 +97,9 @@ def test_a_pass_over_all_refurbishers_skips_it_warns_and_exits_1(
 
 
 def test_once_reviewed_the_orders_go_out(irp: Irp, order_api: FlexitOrderApi) -> None:
-    irp.write(reviewed=True)
+    document = json.loads((irp.folder / "irp.json").read_text())
+    document["flexit"]["environment_endpoints_reviewed"] = True
+    irp.write(document)
 
     result = irp("orders", "submit", "flexit", "--json")
 

@@ -11,13 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
 
-from irp.cli.app import app
 from irp.sandbox.flexit import example_config, example_inbound_order
 from irp.sandbox.order_api import FlexitOrderApi
-from tests.fixtures.order_api import FLEXIT_CLIENT_ID, FLEXIT_CLIENT_SECRET
+from tests.integration.cli.support import Irp, flexit_secrets
 from tests.integration.feeds.helpers import BASE_ROWS, feed_bytes
 
 ACME_WARNING = (
@@ -30,24 +27,11 @@ ACME_REFUSED = (
 )
 
 
-class Irp:
-    """``irp --config ... --db ...`` through the real Typer app."""
-
-    def __init__(self, folder: Path, db_url: str) -> None:
-        self.folder, self.db_url = folder, db_url
-
-    def __call__(self, *args: str) -> Result:
-        config = str(self.folder / "irp.json")
-        return CliRunner().invoke(app, ["--config", config, "--db", self.db_url, *args])
-
-
 @pytest.fixture
 def irp(
     tmp_path: Path, db_url: str, order_api: FlexitOrderApi, monkeypatch: pytest.MonkeyPatch
 ) -> Irp:
-    monkeypatch.setenv("FLEXIT_SFTP_PASSWORD", "sftp-pw")
-    monkeypatch.setenv("FLEXIT_CLIENT_ID", FLEXIT_CLIENT_ID)
-    monkeypatch.setenv("FLEXIT_CLIENT_SECRET", FLEXIT_CLIENT_SECRET)
+    flexit_secrets(monkeypatch)
     monkeypatch.delenv("ACME_TOKEN", raising=False)
     document = example_config()
     acceptance = document["flexit"]["environments"]["acceptance"]["order"]
@@ -57,7 +41,8 @@ def irp(
     acme.update(name="acme", refurbisher_id=16)
     acme["order"]["auth"] = {"type": "bearer", "token": "${ACME_TOKEN}"}
     document["acme"] = acme
-    (tmp_path / "irp.json").write_text(json.dumps(document))
+    irp = Irp(tmp_path, db_url)
+    irp.write(document)
     (tmp_path / "feed.csv").write_bytes(feed_bytes(BASE_ROWS))
     item = {"sku": "FLX-1", "quantity": 1, "unit_price_tax_excl": "249.00"}
     orders = [
@@ -65,7 +50,7 @@ def irp(
         example_inbound_order(id="7002", refurbisher="acme", items=[item]),
     ]
     (tmp_path / "orders.json").write_text(json.dumps(orders))
-    return Irp(tmp_path, db_url)
+    return irp
 
 
 def test_commands_for_a_healthy_refurbisher_run_and_name_the_broken_one(irp: Irp) -> None:
@@ -162,7 +147,7 @@ def test_config_check_lists_the_broken_ones_errors_and_a_named_check_warns(irp: 
 def test_an_error_outside_any_refurbisher_still_stops_everything(irp: Irp) -> None:
     document = json.loads((irp.folder / "irp.json").read_text())
     document["platform"] = {"monitor_every_seconds": 1}
-    (irp.folder / "irp.json").write_text(json.dumps(document))
+    irp.write(document)
 
     synced = irp("offers", "sync", "flexit", "--file", str(irp.folder / "feed.csv"))
     checked = irp("config", "check")

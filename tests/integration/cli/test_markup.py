@@ -16,7 +16,7 @@ from irp.cli.app import app
 from irp.sandbox.flexit import example_config, example_inbound_order
 from irp.sandbox.order_api import FlexitOrderApi
 from irp.store.db import open_database
-from tests.fixtures.order_api import FLEXIT_CLIENT_ID, FLEXIT_CLIENT_SECRET
+from tests.integration.cli.support import flexit_secrets
 from tests.integration.feeds.helpers import feed_bytes, write_config
 from tests.integration.orders.intake_support import order_row, store_offers
 
@@ -39,9 +39,7 @@ def table_rows(output: str) -> list[list[str]]:
 
 @pytest.fixture
 def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FLEXIT_SFTP_PASSWORD", "sftp-pw")
-    monkeypatch.setenv("FLEXIT_CLIENT_ID", FLEXIT_CLIENT_ID)
-    monkeypatch.setenv("FLEXIT_CLIENT_SECRET", FLEXIT_CLIENT_SECRET)
+    flexit_secrets(monkeypatch)
 
 
 def test_a_422_body_with_markup_is_printed_as_it_is(

@@ -15,24 +15,13 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from irp.cli.app import app
+from tests.integration.cli import support
 from tests.integration.feeds.helpers import BASE_ROWS, feed_bytes, write_config
 
-SECRETS = {
-    "FLEXIT_SFTP_PASSWORD": "sftp-secret",
-    "FLEXIT_CLIENT_ID": "client-id",
-    "FLEXIT_CLIENT_SECRET": "client-secret",
-}
 BROKEN_ROW = ("FLX-9", "Broken", "", "x", "1,00", "")
 
 
-class Irp:
-    def __init__(self, folder: Path, db_url: str) -> None:
-        self.folder, self.db_url = folder, db_url
-
-    def __call__(self, *args: str) -> Result:
-        config = str(self.folder / "irp.json")
-        return CliRunner().invoke(app, ["--config", config, "--db", self.db_url, *args])
-
+class Irp(support.Irp):
     def sync(self, rows: tuple[tuple[str, ...], ...], *flags: str) -> Result:
         feed = self.folder / "feed.csv"
         feed.write_bytes(feed_bytes(rows))
@@ -41,9 +30,7 @@ class Irp:
 
 @pytest.fixture
 def irp(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Irp:
-    for key, value in SECRETS.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("IRP_ENV", raising=False)
+    support.flexit_secrets(monkeypatch)
     write_config(tmp_path)
     return Irp(tmp_path, db_url)
 
@@ -154,8 +141,7 @@ def test_an_unchanged_feed_reports_the_stored_counts(irp: Irp) -> None:
 def test_an_unknown_environment_exits_2_and_creates_no_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for key, value in SECRETS.items():
-        monkeypatch.setenv(key, value)
+    support.flexit_secrets(monkeypatch)
     config = write_config(tmp_path)
 
     for command in (["orders", "show", "5001"], ["orders", "list"], ["offers", "list", "flexit"]):

@@ -72,4 +72,4 @@ def test_the_inbound_order_format_shown_is_the_example_file() -> None:
 def test_the_readme_says_how_long_the_tests_take() -> None:
     readme = (ROOT / "README.md").read_text()
 
-    assert re.search(r"make test +# the whole test suite, about \d+ (min|s) ", readme)
+    assert re.search(r"make test +# the whole test suite: about \d+ (min|s) ", readme)
