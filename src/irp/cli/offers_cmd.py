@@ -222,7 +222,7 @@ def errors_command(
             }
         )
     else:
-        sys.stdout.write(export.to_safe_csv(found.errors, ("line", "column", "message", "sku")))
+        sys.stdout.write(export.to_safe_csv(found.errors, export.ROW_ERROR_COLUMNS))
 
 
 @contextmanager

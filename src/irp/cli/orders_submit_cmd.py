@@ -3,10 +3,12 @@
 In this order: expire dead submitters' leases (-> ``uncertain``), run due lookups
 (found -> ``submitted``; confirmed not-found -> due again), then send every due order —
 so a cron-driven set-up without ``irp serve`` is complete. Exit 0 when every order
-this run touched ended ``submitted`` or waits for a retry; 1 when any ended
-``failed``, ``rejected`` or ``uncertain``, or is held by a paused refurbisher, and
-when a refurbisher was skipped (its own config errors, or, outside production, order
-endpoints nobody chose for the environment: see docs/operations.md).
+this run touched ended ``submitted`` or waits for a retry (``pending``); 1 when any
+ended ``failed``, ``rejected`` or ``uncertain``, is held by a paused refurbisher, or
+was stopped by a bug in IRP (:attr:`SubmitResult.needs_operator`), and when a
+refurbisher was skipped (its own config errors, or, outside production, order
+endpoints nobody chose for the environment: see docs/operations.md). Every cell is
+printed as text, never as Rich markup: supplier answers end up in the error column.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from irp.cli.common import (
 
 if TYPE_CHECKING:
     from irp.config import Config
-    from irp.orders.submit import SubmitResult
+    from irp.orders.results import SubmitResult
 
 
 def register(app: typer.Typer) -> None:

@@ -43,6 +43,8 @@ MARKETPLACE_COLUMNS: tuple[str, ...] = (
 INTERNAL_COLUMNS: tuple[str, ...] = ("row_hash",)
 #: Stored as JSON text, shown as JSON objects.
 JSON_COLUMNS: tuple[str, ...] = ("price_breakdown", "extra")
+#: Columns of ``irp offers errors --format csv`` and the status page's download.
+ROW_ERROR_COLUMNS: tuple[str, ...] = ("line", "column", "message", "sku")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
