@@ -104,7 +104,7 @@ def test_once_reviewed_the_orders_go_out(irp: Irp, order_api: FlexitOrderApi) ->
     result = irp("orders", "submit", "flexit", "--json")
 
     assert result.exit_code == 0, result.output
-    assert [(r["id"], r["status"]) for r in json.loads(result.stdout)] == [
+    assert sorted((r["id"], r["status"]) for r in json.loads(result.stdout)) == [
         ("8001", "submitted"),
         ("8002", "submitted"),
     ]
