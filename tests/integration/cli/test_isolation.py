@@ -8,12 +8,16 @@ its errors (exit 2); commands over all refurbishers run FlexIT and exit 1.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from irp.config import load_config
 from irp.sandbox.flexit import example_config, example_inbound_order
 from irp.sandbox.order_api import FlexitOrderApi
+from irp.store.db import open_database
+from irp.web.overview import build_rows
 from tests.integration.cli.support import Irp, flexit_secrets
 from tests.integration.feeds.helpers import BASE_ROWS, feed_bytes
 
@@ -159,3 +163,21 @@ def test_an_error_outside_any_refurbisher_still_stops_everything(irp: Irp) -> No
         "  - acme.order.auth.token: ${ACME_TOKEN} is not set\n"
     )
     assert checked.exit_code == 2
+
+
+def test_the_status_page_lists_the_broken_one_red_with_its_errors(irp: Irp) -> None:
+    config = load_config(irp.folder / "irp.json", "acceptance")
+    db = open_database(irp.db_url, "acceptance")
+    with db.connect() as conn:
+        rows = {row.key: row for row in build_rows(conn, config, datetime.now(UTC), {})}
+    db.close()
+
+    assert list(rows) == ["flexit", "acme"]
+    assert rows["acme"].errors == ["acme.order.auth.token: ${ACME_TOKEN} is not set"]
+    cell = rows["acme"].cells["acceptance"]
+    assert (cell.state, cell.summary, cell.problems) == (
+        "fail",
+        "config broken",
+        ["acme.order.auth.token: ${ACME_TOKEN} is not set"],
+    )
+    assert rows["flexit"].errors == []
