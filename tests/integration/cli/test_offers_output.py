@@ -51,7 +51,7 @@ def test_json_is_an_alias_of_format_json_for_export_and_errors(irp: Irp) -> None
     ]
     assert errors.exit_code == 0
     assert errors.stdout == irp("offers", "errors", "flexit", "--format", "json").stdout
-    assert [e["line"] for e in json.loads(errors.stdout)["errors"]] == [7]
+    assert [(e["line"], e["sku"]) for e in json.loads(errors.stdout)["errors"]] == [(7, "FLX-9")]
 
 
 def test_a_missing_file_is_a_usage_error(irp: Irp) -> None:
@@ -116,7 +116,7 @@ def test_offers_errors_defaults_to_the_last_run_with_row_errors_and_says_which(
     )
     assert result.stdout.splitlines() == [
         "line,column,message,sku",
-        f"7,Stock Quantity,{as_json['errors'][0]['message']},",
+        f"7,Stock Quantity,{as_json['errors'][0]['message']},FLX-9",
     ]
 
 
