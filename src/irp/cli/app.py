@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from irp.cli import check_cmd, config_cmd, demo_cmd, offers_cmd, orders_cmd, sftp_cmd
+from irp.cli import check_cmd, config_cmd, demo_cmd, odoo_cmd, offers_cmd, orders_cmd, sftp_cmd
 from irp.cli.runtime import Runtime
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(sftp_cmd.app, name="sftp")
 app.add_typer(offers_cmd.app, name="offers")
 app.add_typer(orders_cmd.app, name="orders")
+app.add_typer(odoo_cmd.app, name="odoo")
 check_cmd.register(app)
 demo_cmd.register(app)
 

@@ -204,6 +204,7 @@ def show_command(
         f"order number {escape(order['order_number'] or '-')}"
     )
     out.print(explain_status(order), markup=False)
+    out.print(_odoo_line(order["odoo"]), markup=False)
     lines = Table("#", "sku", "ean", "name", "qty", "unit price", "purchase", "selling")
     for line in order["lines"]:
         _add_row(
@@ -313,6 +314,16 @@ def _report_action(result: ActionResult, json_output: bool) -> None:
         )
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _odoo_line(odoo: dict[str, Any]) -> str:
+    """Where the order stands in Odoo (SPEC §9): its purchase order, or why not yet."""
+    if odoo["po_id"] is not None:
+        return f"odoo: purchase order {odoo['po_name']} (id {odoo['po_id']})"
+    if odoo["error"]:
+        tries = f"{odoo['attempts']} tr{'y' if odoo['attempts'] == 1 else 'ies'}"
+        return f"{odoo['error']} (not booked after {tries}; next try {_time(odoo['next_at'])})"
+    return "odoo: no purchase order yet (booked once the refurbisher accepted it)"
 
 
 def _add_row(table: Table, *cells: str) -> None:
