@@ -44,7 +44,7 @@ class OdooConfig(ConfigModel):
         if self.api == "jsonrpc" and self.login is None:
             raise fail_at(
                 "login",
-                "missing",
+                "login_required",
                 "required with api 'jsonrpc': the login of the Odoo user the API key "
                 "belongs to (execute_kw authenticates with login and key)",
                 None,

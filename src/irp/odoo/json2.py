@@ -99,7 +99,7 @@ class Json2Transport:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("version"), str):
             raise OdooServerError(
-                f"{self.url}/web/version answered {response.status_code} "
+                f"{self.url}/web/version answered {response.status_code}: "
                 f"{self._session.excerpt(response)}; platform.odoo.url does not point at an "
                 "Odoo 19 server (for Odoo 17-18 set platform.odoo.api to 'jsonrpc')",
                 response.status_code,

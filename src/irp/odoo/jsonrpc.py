@@ -137,7 +137,7 @@ class JsonRpcTransport:
                 else "Odoo or a proxy before it failed"
             )
             raise OdooServerError(
-                f"{what}: {self.url}/jsonrpc answered {response.status_code} "
+                f"{what}: {self.url}/jsonrpc answered {response.status_code}: "
                 f"{self._session.excerpt(response)}; {hint}",
                 response.status_code,
             )

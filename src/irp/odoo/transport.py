@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ log = logging.getLogger("irp.odoo")
 
 USER_AGENT = "irp (drop-ship purchase orders)"
 BODY_IN_MESSAGE = 300  # characters of an unexpected answer quoted in an error
+_TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,12 @@ class HttpSession:
             ) from None
 
     def excerpt(self, response: httpx.Response) -> str:
-        """The start of an answer's body, one line, scrubbed."""
-        text = " ".join(response.text.split())
+        """The start of an answer's body, one line, scrubbed (an HTML page by its title)."""
+        text = response.text
+        title = _TITLE.search(text) if "html" in response.headers.get("content-type", "") else None
+        if title is not None:
+            return self.scrub(f"an HTML page titled {' '.join(title.group(1).split())!r}")
+        text = " ".join(text.split())
         if len(text) > BODY_IN_MESSAGE:
             text = text[:BODY_IN_MESSAGE] + "…"
         return self.scrub(text) or "(empty body)"

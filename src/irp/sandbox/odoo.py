@@ -25,7 +25,9 @@ Faults (``inject(fault, times=1, on=METHOD)``, ``on`` an ORM method such as
 ``create`` or ``*`` for any), consumed by the next matching call with a valid key:
 
 =======================  =============================================================
-``500`` / ``503``        that status, an Odoo error body; nothing done
+``500``                  an unexpected server error, nothing done: JSON-2 500 with an
+                         Odoo error body; /jsonrpc an ``error`` (RuntimeError)
+``503``                  a reverse proxy's 503 HTML page (Odoo restarting); nothing done
 ``timeout_after_create`` the call is done (the PO exists), then ``seconds`` (default 5)
                          of silence and the connection closes: no answer ever comes
 =======================  =============================================================
@@ -68,10 +70,7 @@ class OdooFault:
     seconds: float = 5.0
 
     def exception(self) -> OdooException:
-        if self.kind == "503":
-            return OdooException(
-                "werkzeug.exceptions.ServiceUnavailable", "Service Unavailable", 503
-            )
+        """The 500 fault: an exception Odoo did not expect."""
         return OdooException("builtins.RuntimeError", "internal server error", 500)
 
 

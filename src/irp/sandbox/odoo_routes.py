@@ -29,6 +29,13 @@ _NOT_FOUND_PAGE = (
     b"please check your spelling and try again.</p>\n"
 )
 
+# What a reverse proxy answers while Odoo is restarting or overloaded.
+_UNAVAILABLE_PAGE = (
+    b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
+    b"<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n"
+    b"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
 
 @dataclass(frozen=True)
 class OdooRequest:
@@ -139,8 +146,11 @@ class OdooHandler(BaseHTTPRequestHandler):
             self._json(401, error_body(unauthorized))
             return
         fault = self.sim._faults.pop(method)
-        if fault is not None and fault.kind in ("500", "503"):
-            self._json(int(fault.kind), error_body(fault.exception()))
+        if fault is not None and fault.kind == "503":
+            self._send(503, "text/html", _UNAVAILABLE_PAGE)
+            return
+        if fault is not None and fault.kind == "500":
+            self._json(500, error_body(fault.exception()))
             return
         try:
             request = json.loads(body or b"{}", parse_float=Decimal)
@@ -192,8 +202,13 @@ class OdooHandler(BaseHTTPRequestHandler):
             OdooRequest("jsonrpc", str(model), str(label), self.sim.mask(body.decode()))
         )
         fault = self.sim._faults.pop(str(label))
-        if fault is not None and fault.kind in ("500", "503"):
-            self._json(int(fault.kind), error_body(fault.exception()))
+        if fault is not None and fault.kind == "503":
+            self._send(503, "text/html", _UNAVAILABLE_PAGE)
+            return
+        if fault is not None and fault.kind == "500":
+            self._json(
+                200, {"jsonrpc": "2.0", "id": call_id, "error": _rpc_error(fault.exception())}
+            )
             return
         try:
             result = self.sim._rpc(service, method, args)
