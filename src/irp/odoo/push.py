@@ -119,7 +119,7 @@ def push_due(
                 continue
             results.append(result)
             if pusher.unavailable is not None:
-                results.extend(_skipped(due[index + 1 :], result.order_id, pusher.unavailable))
+                results.extend(_skipped(due[index + 1 :], result.order_id))
                 break
     return results
 
@@ -257,10 +257,8 @@ class _Pusher:
         )
 
 
-def _skipped(
-    rest: list[store.DueOrder], failed_id: str, exc: OdooUnavailableError
-) -> list[PushResult]:
-    reason = f"not tried: Odoo is unavailable (order {failed_id}: {exc})"
+def _skipped(rest: list[store.DueOrder], failed_id: str) -> list[PushResult]:
+    reason = f"not tried: Odoo is unavailable (see order {failed_id})"
     return [
         PushResult(
             d.order_id, d.refurbisher, PushOutcome.SKIPPED, attempts=d.attempts, error=reason

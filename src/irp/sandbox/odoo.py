@@ -21,8 +21,9 @@ Routes:
 - ``GET /web/version`` — ``{"version_info", "version"}``, no key needed.
 - ``GET /_sandbox/purchase_orders`` — the purchase orders with their lines (no key).
 
-Faults (``inject(fault, times=1, on=METHOD)``, ``on`` an ORM method such as
-``create`` or ``*`` for any), consumed by the next matching call with a valid key:
+Faults (``inject(fault, times=1, on=...)``; ``on`` is an ORM method (``create``), a
+model's method (``purchase.order.create``) or ``*`` for any), consumed by the next
+matching call with a valid key:
 
 =======================  =============================================================
 ``500``                  an unexpected server error, nothing done: JSON-2 500 with an
@@ -39,6 +40,8 @@ is kept.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import secrets
 import socket
 import threading
@@ -83,10 +86,10 @@ class _FaultQueue:
         with self._lock:
             self._queue.extend([fault] * times)
 
-    def pop(self, method: str) -> OdooFault | None:
+    def pop(self, model: str, method: str) -> OdooFault | None:
         with self._lock:
             for fault in self._queue:
-                if fault.on in (method, "*"):
+                if fault.on in (method, f"{model}.{method}", "*"):
                     self._queue.remove(fault)
                     return fault
             return None
@@ -195,7 +198,8 @@ class OdooSimulator(StartStop):
     def inject(
         self, fault: str, *, times: int = 1, on: str = "create", seconds: float = 5.0
     ) -> None:
-        """Queue ``fault`` for the next ``times`` calls of method ``on`` (``*``: any)."""
+        """Queue ``fault`` for the next ``times`` calls of ``on`` (``create``,
+        ``purchase.order.create``, or ``*`` for any)."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; known: {', '.join(sorted(FAULTS))}")
         if times < 1:
@@ -216,6 +220,15 @@ class OdooSimulator(StartStop):
         """Many products at once: ``(default_code, barcode, name)``."""
         for code, barcode, name in rows:
             self.add_product(code, barcode=barcode, name=name)
+
+    def add_feed_products(self, feed: bytes) -> int:
+        """Every offer of a FlexIT feed (:mod:`irp.sandbox.feed`) as a product; how many."""
+        reader = csv.DictReader(io.StringIO(feed.decode("utf-8-sig")), delimiter=";")
+        rows = [
+            (row["Flex IT Part Number"], row["EAN"] or None, row["Description"]) for row in reader
+        ]
+        self.add_products(rows)
+        return len(rows)
 
     def purchase_orders(self) -> list[dict[str, Any]]:
         """Every purchase order with its lines, oldest first."""

@@ -145,7 +145,7 @@ class OdooHandler(BaseHTTPRequestHandler):
             unauthorized = OdooException("werkzeug.exceptions.Unauthorized", "Invalid apikey", 401)
             self._json(401, error_body(unauthorized))
             return
-        fault = self.sim._faults.pop(method)
+        fault = self.sim._faults.pop(model, method)
         if fault is not None and fault.kind == "503":
             self._send(503, "text/html", _UNAVAILABLE_PAGE)
             return
@@ -201,7 +201,7 @@ class OdooHandler(BaseHTTPRequestHandler):
         self.sim._record(
             OdooRequest("jsonrpc", str(model), str(label), self.sim.mask(body.decode()))
         )
-        fault = self.sim._faults.pop(str(label))
+        fault = self.sim._faults.pop(str(model), str(label))
         if fault is not None and fault.kind == "503":
             self._send(503, "text/html", _UNAVAILABLE_PAGE)
             return
