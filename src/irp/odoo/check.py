@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from irp.config import Config, Refurbisher
 from irp.config.odoo import OdooConfig
@@ -111,14 +112,12 @@ def _rights(client: OdooClient, settings: OdooConfig) -> OdooCheck:
 def _exists(client: OdooClient, model: str, record_id: int, setting: str) -> OdooCheck:
     name = setting.rsplit(".", 1)[-1]
     try:
-        found = client.read(model, [record_id], ["display_name"])
-    except OdooNotFoundError:
-        found = []
+        found = _read_one(client, model, record_id, ["display_name"])
     except OdooError as exc:
         return OdooCheck(name, False, str(exc))
-    if not found:
+    if found is None:
         return OdooCheck(name, False, f"{setting}: Odoo has no {model} {record_id}")
-    return OdooCheck(name, True, f"{model} {record_id} ({found[0].get('display_name')})")
+    return OdooCheck(name, True, f"{model} {record_id} ({found.get('display_name')})")
 
 
 def _vendor(client: OdooClient, refurbisher: Refurbisher) -> OdooCheck:
@@ -128,16 +127,12 @@ def _vendor(client: OdooClient, refurbisher: Refurbisher) -> OdooCheck:
     if vendor_id is None:
         detail = f"{setting} is not set: set it to the refurbisher's partner id in Odoo"
         return OdooCheck(check, False, detail)
-    fields = ["name", "supplier_rank", "active"]
     try:
-        found = client.read("res.partner", [vendor_id], fields)
-    except OdooNotFoundError:
-        found = []
+        partner = _read_one(client, "res.partner", vendor_id, ["name", "supplier_rank", "active"])
     except OdooError as exc:
         return OdooCheck(check, False, str(exc))
-    if not found:
+    if partner is None:
         return OdooCheck(check, False, f"{setting}: Odoo has no partner (res.partner) {vendor_id}")
-    partner = found[0]
     label = f"partner {vendor_id} ({partner.get('name')})"
     if partner.get("active") is False:
         return OdooCheck(check, False, f"{setting}: {label} is archived in Odoo")
@@ -149,3 +144,14 @@ def _vendor(client: OdooClient, refurbisher: Refurbisher) -> OdooCheck:
             "partner, or make it one (Purchase > Vendors)",
         )
     return OdooCheck(check, True, f"{label}, supplier")
+
+
+def _read_one(
+    client: OdooClient, model: str, record_id: int, fields: list[str]
+) -> dict[str, Any] | None:
+    """The record, or None when Odoo has no such record (archived ones included)."""
+    try:
+        found = client.read(model, [record_id], fields)
+    except OdooNotFoundError:
+        return None
+    return found[0] if found else None

@@ -20,13 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from irp.odoo.purchase import LineToBook, OrderToBook
-from irp.redact import redact
+from irp.orders import attempts
 from irp.store.tables import order_attempts, order_lines, orders
 
 #: Order states whose orders are booked in Odoo: the refurbisher accepted them.
 BOOKABLE_STATES = ("submitted", "shipped", "delivered")
 ATTEMPT_KIND = "odoo"
-SENDING = "sending"
 
 
 @dataclass(frozen=True)
@@ -148,20 +147,16 @@ def start_attempt(
     conn: sa.Connection, order_id: str, *, started_at: datetime, url: str, config_hash: str
 ) -> int:
     """The attempt row of one push (outcome ``sending``), written with the claim."""
-    result = conn.execute(
-        sa.insert(order_attempts).values(
-            order_id=order_id,
-            kind=ATTEMPT_KIND,
-            started_at=started_at,
-            request_method="POST",
-            request_url=url,
-            outcome=SENDING,
-            config_hash=config_hash,
-        )
+    return attempts.start_attempt(
+        conn,
+        order_id,
+        kind=ATTEMPT_KIND,
+        started_at=started_at,
+        method="POST",
+        url=url,
+        payload=None,
+        config_hash=config_hash,
     )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def finish_attempt(
@@ -177,16 +172,19 @@ def finish_attempt(
 ) -> None:
     """Complete the attempt: the values sent (``request``, the JSON text as sent, stored as
     JSON reads it), Odoo's answer, the error — every secret value scrubbed."""
-    body = None if answer is None else redact(json.dumps(answer, default=str), secrets)
-    payload = None if request is None else json.loads(redact(request, secrets))
-    conn.execute(
-        sa.update(order_attempts)
-        .where(order_attempts.c.id == attempt_id)
-        .values(
-            outcome=outcome,
-            duration_ms=duration_ms,
-            request_payload=payload,
-            response_body=body,
-            error=None if error is None else redact(error, secrets),
-        )
+    body = None if answer is None else json.dumps(attempts.redact(answer, secrets))
+    attempts.finish_attempt(
+        conn,
+        attempt_id,
+        outcome=outcome,
+        duration_ms=duration_ms,
+        response_body=body,
+        error=None if error is None else attempts.redact(error, secrets),
     )
+    if request is not None:
+        payload = attempts.redact(json.loads(request), secrets)
+        conn.execute(
+            sa.update(order_attempts)
+            .where(order_attempts.c.id == attempt_id)
+            .values(request_payload=payload)
+        )

@@ -39,21 +39,19 @@ is kept.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import secrets
-import socket
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from irp.sandbox.http_server import ServerThread
 from irp.sandbox.lifecycle import StartStop
 from irp.sandbox.odoo_orm import OdooException, OdooOrm
-from irp.sandbox.odoo_routes import MASK, OdooRequest, OdooServer
+from irp.sandbox.odoo_routes import MASK, OdooHandler, OdooRequest
 
 __all__ = ["FLEXIT_VENDOR_ID", "OdooSimulator"]
 
@@ -124,52 +122,24 @@ class OdooSimulator(StartStop):
         self._faults = _FaultQueue()
         self._lock = threading.Lock()
         self._requests: list[OdooRequest] = []
-        self._connections: set[socket.socket] = set()
-        self._stopping = threading.Event()
-        self._server: OdooServer | None = None
-        self._thread: threading.Thread | None = None
+        self._runner = ServerThread("odoo-simulator")
+        self._stopping = self._runner.stopping
         self._seed()
 
     def __repr__(self) -> str:
-        where = self.url if self._server else "stopped"
+        where = self.url if self._runner.running else "stopped"
         return f"OdooSimulator({where}, database={self.database!r})"
 
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> OdooSimulator:
-        if self._server is not None:
-            raise RuntimeError("the Odoo simulator is already running")
-        self._stopping.clear()
-        self._server = OdooServer(self._address, self)
-        host, port = self._server.server_address[:2]
-        self._address = (str(host), int(port))  # a restart keeps the port
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="odoo-simulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._runner.start(self._address, OdooHandler, self)
+        self._address = self._runner.address  # a restart keeps the port
         return self
 
     def stop(self) -> None:
         """Stop serving (Odoo is down); the records stay for a later ``start()``."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        deadline = time.monotonic() + 2
-        while self._connections and time.monotonic() < deadline:
-            time.sleep(0.01)
+        self._runner.stop()
 
     @property
     def url(self) -> str:
@@ -259,13 +229,6 @@ class OdooSimulator(StartStop):
     def _record(self, request: OdooRequest) -> None:
         with self._lock:
             self._requests.append(request)
-
-    def _track(self, conn: socket.socket, active: bool) -> None:
-        with self._lock:
-            if active:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
 
     def _rpc(self, service: str, method: str, args: list[Any]) -> Any:
         """One ``/jsonrpc`` call: ``common`` or ``object`` service."""

@@ -8,15 +8,13 @@ docstring for the routes and the error shapes).
 from __future__ import annotations
 
 import json
-import socket
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from irp.sandbox.http_server import TrackedHandler
 from irp.sandbox.odoo_orm import OdooException
 
 if TYPE_CHECKING:
@@ -47,22 +45,6 @@ class OdooRequest:
     body: str
 
 
-class OdooServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], simulator: OdooSimulator) -> None:
-        self.simulator = simulator
-        super().__init__(address, OdooHandler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host name (getfqdn), which can stall.
-        TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-
 def _default(value: object) -> object:
     if isinstance(value, Decimal):
         return float(value)  # Odoo answers floats
@@ -84,29 +66,11 @@ def error_body(exc: OdooException) -> dict[str, Any]:
     }
 
 
-class OdooHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: OdooServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.simulator._track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        except OSError:
-            pass  # the connection was dropped on purpose
-        finally:
-            self.server.simulator._track(self.connection, False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read ``OdooSimulator.requests``."""
-
+class OdooHandler(TrackedHandler):
     @property
     def sim(self) -> OdooSimulator:
-        return self.server.simulator
+        simulator: OdooSimulator = self.server.owner
+        return simulator
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
