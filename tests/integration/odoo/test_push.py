@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from irp.odoo import store
 from irp.odoo.push import PushOutcome, PushResult, push_due
 from irp.sandbox.odoo import DROPSHIP_PICKING_TYPE_ID, FLEXIT_VENDOR_ID, OdooSimulator
 from irp.store.db import Database
@@ -326,3 +327,35 @@ def test_retry_takes_orders_still_backing_off(
 
     assert push_due(database, config) == []
     assert [r.outcome for r in push_due(database, config, retry=True)] == [PushOutcome.CREATED]
+
+
+def test_a_push_that_died_holds_the_order_until_its_lease_ends_then_search_links_it(
+    database: Database, odoo_sim: OdooSimulator, tmp_path: Path
+) -> None:
+    config = odoo_config(tmp_path, odoo_sim)
+    add_accepted_order(database, "5001")
+    with database.write_transaction() as conn:
+        [due] = store.due_orders(conn, ["flexit"], database.now())
+        db_now = database.now()
+        assert store.claim(conn, due, db_now, db_now + timedelta(minutes=5)) is True
+        assert store.claim(conn, due, db_now, db_now + timedelta(minutes=5)) is False
+    # The dead push had created the PO before it died.
+    odoo_sim.orm.insert(
+        "purchase.order",
+        {"name": "P00001", "partner_id": FLEXIT_VENDOR_ID, "origin": "IU-5001", "state": "draft"},
+    )
+
+    assert push_due(database, config) == []  # leased: nobody else touches it
+    assert push_due(database, config, retry=True) == []
+
+    with database.begin() as conn:
+        conn.execute(
+            store.orders.update()
+            .where(store.orders.c.id == "5001")
+            .values(odoo_lease_until=database.now() - timedelta(seconds=1))
+        )
+    [result] = push_due(database, config)
+
+    assert (result.outcome, result.po_name, result.attempts) == (PushOutcome.LINKED, "P00001", 2)
+    assert odoo_sim.calls("create") == 0
+    assert [po["state"] for po in odoo_sim.purchase_orders()] == ["purchase"]
