@@ -33,6 +33,8 @@ class OdooConfig(ConfigModel):
     confirm: bool = True
     connect_timeout: Seconds = 10.0
     read_timeout: Seconds = 30.0
+    # How often irp serve's scheduler pushes due orders (irp odoo sync pushes now).
+    push_every_seconds: Annotated[float, Field(ge=5)] = 60.0
 
     @field_validator("url")
     @classmethod

@@ -67,7 +67,7 @@ def _checks(client: OdooClient, settings: OdooConfig, config: Config) -> Iterato
     except OdooError as exc:
         yield OdooCheck("connection", False, str(exc))
         return
-    yield OdooCheck("connection", True, f"Odoo {version} at {settings.url} ({settings.api})")
+    yield _version(version, settings)
     yield _login(client, settings)
     yield _rights(client, settings)
     if settings.company_id is not None:
@@ -77,6 +77,21 @@ def _checks(client: OdooClient, settings: OdooConfig, config: Config) -> Iterato
         yield _exists(client, "stock.picking.type", settings.picking_type, where)
     for key in sorted(config.refurbishers):
         yield _vendor(client, config.refurbishers[key])
+
+
+def _version(version: str, settings: OdooConfig) -> OdooCheck:
+    major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else None
+    detail = f"Odoo {version} at {settings.url} ({settings.api})"
+    if settings.api == "json2" and major is not None and major < 19:
+        return OdooCheck(
+            "connection",
+            False,
+            f"{detail}: Odoo {version} has no JSON-2 API (Odoo 19 and later); set "
+            "platform.odoo.api to 'jsonrpc' and platform.odoo.login",
+        )
+    if settings.api == "jsonrpc" and major is not None and major >= 19:
+        detail += "; /jsonrpc is deprecated since Odoo 19 (removed in 22): consider api 'json2'"
+    return OdooCheck("connection", True, detail)
 
 
 def _login(client: OdooClient, settings: OdooConfig) -> OdooCheck:

@@ -93,11 +93,13 @@ def push_due(
     *,
     now: datetime | None = None,
     retry: bool = False,
+    limit: int = 500,
 ) -> list[PushResult]:
     """Book every due order (of ``refurbisher``, or of all) in Odoo; one result each.
 
     ``now`` decides what is due and schedules retries (default: the database's clock);
-    ``retry`` also takes orders waiting out a backoff. Nothing to do without
+    ``retry`` also takes orders waiting out a backoff; at most ``limit`` orders, the
+    longest waiting first (the rest stay due for the next pass). Nothing to do without
     ``platform.odoo``. Orders another process holds are left out.
     """
     settings = config.platform.odoo
@@ -107,7 +109,7 @@ def push_due(
         return []
     keys = [refurbisher] if refurbisher is not None else sorted(config.refurbishers)
     with db.connect() as conn:
-        due = store.due_orders(conn, keys, now or database_now(conn), retry=retry)
+        due = store.due_orders(conn, keys, now or database_now(conn), retry=retry, limit=limit)
     if not due:
         return []
     results: list[PushResult] = []

@@ -18,7 +18,8 @@ Routes:
   method, args, kw)``; always HTTP 200, failures as the envelope's ``error``
   ``{"code": 200, "message": "Odoo Server Error", "data": {...}}`` (AccessDenied for a
   wrong key, an OperationalError naming a database that does not exist).
-- ``GET /web/version`` — ``{"version_info", "version"}``, no key needed.
+- ``GET /web/version`` — ``{"version_info", "version"}``, no key needed (Odoo 18 and
+  later; the simulated Odoo 17 answers 404 there, its version is ``common.version``).
 - ``GET /_sandbox/purchase_orders`` — the purchase orders with their lines (no key).
 
 Faults (``inject(fault, times=1, on=...)``; ``on`` is an ORM method (``create``), a

@@ -75,7 +75,7 @@ class OdooHandler(TrackedHandler):
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         self._read_body()
-        if path == "/web/version":
+        if path == "/web/version" and self.sim.orm.major_version >= 18:
             self._json(200, self.sim.version_info())
         elif path == "/_sandbox/purchase_orders":
             self._json(200, {"purchase_orders": self.sim.purchase_orders()})

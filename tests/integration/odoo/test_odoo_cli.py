@@ -87,6 +87,44 @@ def test_check_names_a_url_that_is_not_odoo(odoo_sim: OdooSimulator, tmp_path: P
     )
 
 
+def test_check_names_json2_against_an_odoo_without_it(make_odoo: MakeOdoo, tmp_path: Path) -> None:
+    odoo_18 = make_odoo(major_version=18)
+    odoo_17 = make_odoo(major_version=17)
+
+    code_18, lines_18 = _check(odoo_config(tmp_path, odoo_18))
+    code_17, lines_17 = _check(odoo_config(tmp_path, odoo_17))
+
+    assert (code_18, lines_18) == (
+        1,
+        [
+            f"connection: FAILED — Odoo 18.0 at {odoo_18.url} (json2): Odoo 18.0 has no JSON-2 "
+            "API (Odoo 19 and later); set platform.odoo.api to 'jsonrpc' and platform.odoo.login"
+        ],
+    )
+    assert (code_17, lines_17) == (
+        1,
+        [
+            f"connection: FAILED — {odoo_17.url}/web/version answered 404: an HTML page titled "
+            "'404 Not Found'; platform.odoo.url does not point at an Odoo 19 server (for Odoo "
+            "17-18 set platform.odoo.api to 'jsonrpc')"
+        ],
+    )
+
+
+def test_check_says_jsonrpc_is_deprecated_on_odoo_19(
+    odoo_sim: OdooSimulator, tmp_path: Path
+) -> None:
+    config = odoo_config(tmp_path, odoo_sim, api="jsonrpc")
+
+    code, lines = _check(config)
+
+    assert (code, lines[0]) == (
+        0,
+        f"connection: OK — Odoo 19.0 at {odoo_sim.url} (jsonrpc); /jsonrpc is deprecated "
+        "since Odoo 19 (removed in 22): consider api 'json2'",
+    )
+
+
 def test_check_names_a_wrong_database(odoo_sim: OdooSimulator, tmp_path: Path) -> None:
     config = odoo_config(tmp_path, odoo_sim, database="marketplace-prod")
 

@@ -359,3 +359,17 @@ def test_a_push_that_died_holds_the_order_until_its_lease_ends_then_search_links
     assert (result.outcome, result.po_name, result.attempts) == (PushOutcome.LINKED, "P00001", 2)
     assert odoo_sim.calls("create") == 0
     assert [po["state"] for po in odoo_sim.purchase_orders()] == ["purchase"]
+
+
+def test_a_pass_takes_at_most_limit_orders_longest_waiting_first(
+    database: Database, odoo_sim: OdooSimulator, tmp_path: Path
+) -> None:
+    config = odoo_config(tmp_path, odoo_sim)
+    for order_id in ("5001", "5002", "5003"):
+        add_accepted_order(database, order_id)
+
+    first = push_due(database, config, limit=2)
+    second = push_due(database, config, limit=2)
+
+    assert [r.order_id for r in first] == ["5001", "5002"]
+    assert [r.order_id for r in second] == ["5003"]

@@ -50,7 +50,7 @@ def test_odoo_defaults_to_json2_with_confirm_and_its_key_is_a_secret(
         None,
     )
     assert (odoo.confirm, odoo.company_id, odoo.picking_type) == (True, None, None)
-    assert (odoo.connect_timeout, odoo.read_timeout) == (10.0, 30.0)
+    assert (odoo.connect_timeout, odoo.read_timeout, odoo.push_every_seconds) == (10.0, 30.0, 60.0)
     assert odoo.api_key.get_secret_value() == KEY
     assert KEY not in repr(odoo)
     assert KEY in config.secret_values()
