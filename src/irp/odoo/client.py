@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from irp.config.odoo import OdooConfig
-from irp.odoo.errors import OdooServerError
+from irp.odoo.errors import OdooNotFoundError, OdooServerError
 from irp.odoo.transport import Call, Transport
 
 Domain = Sequence[Any]
@@ -30,6 +30,7 @@ class OdooClient:
 
     def __init__(self, transport: Transport, *, company_id: int | None = None) -> None:
         self.transport = transport
+        self._legacy_access_check = False  # Odoo 17: check_access_rights, no has_access
         self.context: dict[str, Any] = (
             {"allowed_company_ids": [company_id]} if company_id is not None else {}
         )
@@ -104,13 +105,21 @@ class OdooClient:
         return self._call(Call(model, method, ids=list(ids)))
 
     def has_access(self, model: str, operation: str) -> bool:
-        """Whether the key's user may ``operation`` (read, write, create, unlink) ``model``."""
-        if self.api == "json2":
-            call = Call(model, "has_access", ids=[], named={"operation": operation})
-        else:
-            named = {"operation": operation, "raise_exception": False}
-            call = Call(model, "check_access_rights", named=named)
-        return bool(self._call(call))
+        """Whether the key's user may ``operation`` (read, write, create, unlink) ``model``.
+
+        ``has_access`` exists from Odoo 18; Odoo 17 (over ``/jsonrpc``) only has
+        ``check_access_rights``, which later versions deprecate.
+        """
+        if not self._legacy_access_check:
+            try:
+                call = Call(model, "has_access", ids=[], named={"operation": operation})
+                return bool(self._call(call))
+            except OdooNotFoundError:
+                if self.api == "json2":
+                    raise
+                self._legacy_access_check = True
+        named = {"operation": operation, "raise_exception": False}
+        return bool(self._call(Call(model, "check_access_rights", named=named)))
 
     def close(self) -> None:
         self.transport.close()
