@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pycountry
 import sqlalchemy as sa
 from pydantic import (
     BaseModel,
@@ -46,6 +45,7 @@ from irp.store.db import database_now
 from irp.store.tables import offers as offers_table
 from irp.store.tables import order_lines as lines_table
 from irp.store.tables import orders as orders_table
+from irp.template.countries import country_alpha2 as _alpha2
 
 if TYPE_CHECKING:
     from irp.config import Config
@@ -87,20 +87,6 @@ def _exact_money(value: object) -> Decimal:
     if abs(amount) >= Decimal(10) ** 10:
         raise ValueError(f"{value} is too large")
     return canonical_money(amount)
-
-
-def _alpha2(value: object) -> str:
-    """A country name, alpha-2 or alpha-3 code -> the ISO 3166 alpha-2 code."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a country name, alpha-2 or alpha-3 code, got {value!r}")
-    try:
-        country = pycountry.countries.lookup(value.strip())
-    except LookupError:
-        raise ValueError(
-            f"{value!r} is not a known country; give a name, alpha-2 or alpha-3 code "
-            "(e.g. Netherlands, NL, NLD)"
-        ) from None
-    return str(country.alpha_2)
 
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
