@@ -50,6 +50,7 @@ from irp.store import locks
 from irp.store import offers as offer_store
 from irp.store import runs as run_store
 from irp.store.refurbishers import ensure_refurbisher
+from irp.store.stats import record_offer_stats
 
 if TYPE_CHECKING:
     from irp.config import Refurbisher
@@ -112,6 +113,9 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
     try:
         report = _sync_locked(db, request, report)
         keep_fresh(db, request.refurbisher, report)
+        if report.status is SyncStatus.OK or report.unlisted:  # the status page's charts
+            with db.begin() as conn:
+                record_offer_stats(conn, ref.key, run_id=report.run_id, now=db.now())
         return report
     finally:
         with db.begin() as conn:

@@ -194,7 +194,11 @@ def test_large_insert_keeps_every_index_and_the_unique_guard(
         )
         assert offers.insert_offers(conn, "flexit", _feed(500), run_id=1, now=NOW) == 500
     names = {i["name"] for i in sa.inspect(database.engine).get_indexes("offers")}
-    assert {"ix_offers_refurbisher_listed", "ix_offers_refurbisher_updated_at"} <= names
+    assert {
+        "ix_offers_refurbisher_listed_sku",
+        "ix_offers_refurbisher_updated_at",
+        "ix_offers_ean",
+    } <= names
     duplicate = (sqlite3.IntegrityError, psycopg.errors.UniqueViolation)
     with (
         pytest.raises(duplicate, match=r"UNIQUE|uq_offers_refurbisher_sku"),
