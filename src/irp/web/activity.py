@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from irp.orders.queries import show_order
+from irp.orders.queries import OrderView, show_order
 from irp.store.tables import alerts, shipment_events
 
 RESOLVED_SHOWN = 100
@@ -33,41 +33,41 @@ class Event:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def order_story(conn: sa.Connection, order_id: str) -> tuple[dict[str, Any], list[Event]]:
+def order_story(conn: sa.Connection, order_id: str) -> tuple[OrderView, list[Event]]:
     """The order as ``irp orders show`` reads it, and its timeline oldest first.
 
     Raises OrderError when there is no such order.
     """
     order = show_order(conn, order_id)
-    events = [Event(order["created_at"], "intake", "accepted from the marketplace")]
-    for attempt in order["attempts"]:
-        answer = attempt["status_code"] if attempt["status_code"] is not None else "no answer"
-        title = f"{attempt['kind']} {attempt['request_method'] or ''} → {answer}"
-        if attempt["outcome"]:
-            title += f" ({attempt['outcome']})"
+    events = [Event(order.created_at, "intake", "accepted from the marketplace")]
+    for attempt in order.attempts:
+        answer = attempt.status_code if attempt.status_code is not None else "no answer"
+        title = f"{attempt.kind} {attempt.request_method or ''} → {answer}"
+        if attempt.outcome:
+            title += f" ({attempt.outcome})"
         events.append(
             Event(
-                attempt["at"],
-                str(attempt["kind"]),
+                attempt.at,
+                str(attempt.kind),
                 title,
                 {
-                    "url": attempt["request_url"],
-                    "duration_ms": attempt["duration_ms"],
-                    "request": _pretty(attempt["request_payload"]),
-                    "response": attempt["response_body"],
-                    "error": attempt["error"],
-                    "config_hash": (attempt["config_hash"] or "")[:12],
+                    "url": attempt.request_url,
+                    "duration_ms": attempt.duration_ms,
+                    "request": _pretty(attempt.request_payload),
+                    "response": attempt.response_body,
+                    "error": attempt.error,
+                    "config_hash": (attempt.config_hash or "")[:12],
                 },
             )
         )
-    for action in order["actions"]:
-        title = f"{action['action']} by {action['actor']}: {action['from']} → {action['to']}"
+    for action in order.actions:
+        title = f"{action.action} by {action.actor}: {action.from_status} → {action.to_status}"
         events.append(
             Event(
-                action["at"],
+                action.at,
                 "action",
                 title,
-                {"reason": action["reason"], "detail": _pretty(action["detail"])},
+                {"reason": action.reason, "detail": _pretty(action.detail)},
             )
         )
     for shipment in shipments_of(conn, order_id):

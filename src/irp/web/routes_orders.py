@@ -58,7 +58,7 @@ def order_page(
             order, events = order_story(conn, order_id)
         except OrderError as exc:
             raise HTTPException(404, str(exc)) from None
-    status = OrderStatus(order["status"])
+    status = order.status
     allowed = {
         "retry": status in RETRYABLE,
         "resolve": status is OrderStatus.UNCERTAIN,
