@@ -19,25 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from irp.money import canonical_money
 from irp.odoo.errors import OdooDataError
+from irp.orders.intake import LineSnapshot
 
 CREATE = 0  # Odoo's x2many command: (0, 0, values) creates a linked record
-
-
-@dataclass(frozen=True)
-class LineToBook:
-    """One stored order line, as the purchase order needs it."""
-
-    line_no: int
-    sku: str
-    ean: str | None
-    name: str | None
-    quantity: int
-    purchase_price: Decimal | None  # snapshotted at intake
 
 
 @dataclass(frozen=True)
@@ -49,7 +37,7 @@ class OrderToBook:
     order_number: str | None
     external_reference: str | None
     address: Mapping[str, Any] | None
-    lines: Sequence[LineToBook]
+    lines: Sequence[LineSnapshot]  # with the offer snapshot taken at intake
 
     @property
     def origin(self) -> str:
@@ -57,7 +45,7 @@ class OrderToBook:
         return self.order_number or self.order_id
 
 
-def product_domain(lines: Sequence[LineToBook]) -> list[Any]:
+def product_domain(lines: Sequence[LineSnapshot]) -> list[Any]:
     """One ``product.product`` search for every line: by SKU, or by EAN."""
     skus = sorted({line.sku for line in lines})
     eans = sorted({line.ean for line in lines if line.ean})
@@ -68,7 +56,7 @@ def product_domain(lines: Sequence[LineToBook]) -> list[Any]:
 
 
 def match_products(
-    lines: Sequence[LineToBook], products: Sequence[Mapping[str, Any]]
+    lines: Sequence[LineSnapshot], products: Sequence[Mapping[str, Any]]
 ) -> dict[int, int]:
     """``line_no -> product id`` for every line; OdooDataError naming every line that has none.
 
@@ -98,9 +86,9 @@ def match_products(
     return found
 
 
-def line_values(line: LineToBook, product_id: int) -> dict[str, Any]:
+def line_values(line: LineSnapshot, product_id: int) -> dict[str, Any]:
     """One purchase order line: product, description, quantity, exact unit price."""
-    if line.purchase_price is None:
+    if line.price_purchase_amount is None:
         raise OdooDataError(
             f"line {line.line_no} ({line.sku}) has no purchase price: intake took no "
             "snapshot of the offer, so there is no price to book"
@@ -109,7 +97,7 @@ def line_values(line: LineToBook, product_id: int) -> dict[str, Any]:
         "product_id": product_id,
         "name": f"[{line.sku}] {line.name}" if line.name else line.sku,
         "product_qty": line.quantity,
-        "price_unit": canonical_money(line.purchase_price),
+        "price_unit": canonical_money(line.price_purchase_amount),
     }
 
 

@@ -19,8 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from irp.odoo.purchase import LineToBook, OrderToBook
+from irp.odoo.purchase import OrderToBook
 from irp.orders import attempts
+from irp.orders.intake import LineSnapshot
 from irp.store.tables import order_attempts, order_lines, orders
 
 #: Order states whose orders are booked in Odoo: the refurbisher accepted them.
@@ -86,8 +87,9 @@ def claim(conn: sa.Connection, due: DueOrder, db_now: datetime, lease_until: dat
 def load_order(conn: sa.Connection, order_id: str) -> OrderToBook:
     """The stored order and its lines, as the purchase order needs them."""
     row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().one()
+    snapshot = [getattr(order_lines.c, name) for name in LineSnapshot.__dataclass_fields__]
     lines = conn.execute(
-        sa.select(order_lines)
+        sa.select(*snapshot)
         .where(order_lines.c.order_id == order_id)
         .order_by(order_lines.c.line_no)
     ).mappings()
@@ -99,17 +101,7 @@ def load_order(conn: sa.Connection, order_id: str) -> OrderToBook:
         order_number=row["order_number"],
         external_reference=row["external_reference"],
         address=address if isinstance(address, dict) else None,
-        lines=[
-            LineToBook(
-                line_no=line["line_no"],
-                sku=line["sku"],
-                ean=line["ean"],
-                name=line["name"],
-                quantity=line["quantity"],
-                purchase_price=line["price_purchase_amount"],
-            )
-            for line in lines
-        ],
+        lines=[LineSnapshot(**line) for line in lines],
     )
 
 

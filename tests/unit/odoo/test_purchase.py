@@ -8,7 +8,6 @@ import pytest
 
 from irp.odoo.errors import OdooDataError
 from irp.odoo.purchase import (
-    LineToBook,
     OrderToBook,
     delivery_address_values,
     match_products,
@@ -16,6 +15,7 @@ from irp.odoo.purchase import (
     purchase_order_values,
 )
 from irp.odoo.push import backoff_seconds
+from irp.orders.intake import LineSnapshot
 from irp.template.payload_json import encode_payload
 
 
@@ -23,13 +23,15 @@ def _line(no: int = 1, sku: str = "FLX-1001", ean: str | None = "8712345678906",
     values: dict[str, object] = {
         "name": "iPhone 13",
         "quantity": 1,
-        "purchase_price": Decimal("200.0000"),
+        "price_purchase_amount": Decimal("200.0000"),
+        "unit_price_tax_excl": Decimal("249.00"),
+        "price_selling_amount": Decimal("299.00"),
     }
     values.update(kw)
-    return LineToBook(line_no=no, sku=sku, ean=ean, **values)  # type: ignore[arg-type]
+    return LineSnapshot(line_no=no, sku=sku, ean=ean, **values)  # type: ignore[arg-type]
 
 
-def _order(*lines: LineToBook, number: str | None = "IU-100234") -> OrderToBook:
+def _order(*lines: LineSnapshot, number: str | None = "IU-100234") -> OrderToBook:
     return OrderToBook(
         order_id="5001",
         refurbisher="flexit",
@@ -91,8 +93,8 @@ def test_two_products_with_the_same_code_are_an_error_not_a_guess() -> None:
 
 def test_values_map_the_order_onto_a_purchase_order_with_exact_prices() -> None:
     order = _order(
-        _line(1, quantity=2, purchase_price=Decimal("200.1000")),
-        _line(2, "FLX-1002", None, name=None, purchase_price=Decimal("0.1250")),
+        _line(1, quantity=2, price_purchase_amount=Decimal("200.1000")),
+        _line(2, "FLX-1002", None, name=None, price_purchase_amount=Decimal("0.1250")),
     )
 
     values = purchase_order_values(order, 21469, {1: 7, 2: 9})
@@ -144,7 +146,7 @@ def test_drop_ship_company_and_picking_type_are_added_when_configured() -> None:
 
 def test_a_line_without_purchase_price_cannot_be_booked() -> None:
     with pytest.raises(OdooDataError) as raised:
-        purchase_order_values(_order(_line(purchase_price=None)), 21469, {1: 7})
+        purchase_order_values(_order(_line(price_purchase_amount=None)), 21469, {1: 7})
 
     assert str(raised.value) == (
         "line 1 (FLX-1001) has no purchase price: intake took no snapshot of the offer, so "
