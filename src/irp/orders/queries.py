@@ -141,17 +141,17 @@ class OdooView:
     po_id: int | None
     po_name: str | None
     booked_at: datetime | None
-    attempts: int
+    tries: int  # pushes so far; each is an attempt of kind "odoo" in the order's attempts
     next_at: datetime | None
     error: str | None
 
     def to_json(self) -> dict[str, Any]:
-        """``{"po_id", "po_name", "booked_at", "attempts", "next_at", "error"}``."""
+        """``{"po_id", "po_name", "booked_at", "tries", "next_at", "error"}``."""
         return {
             "po_id": self.po_id,
             "po_name": self.po_name,
             "booked_at": _time(self.booked_at),
-            "attempts": self.attempts,
+            "tries": self.tries,
             "next_at": _time(self.next_at),
             "error": self.error,
         }
@@ -161,7 +161,7 @@ class OdooView:
         if self.po_id is not None:
             return f"odoo: purchase order {self.po_name} (id {self.po_id})"
         if self.error:
-            tries = f"{self.attempts} tr{'y' if self.attempts == 1 else 'ies'}"
+            tries = f"{self.tries} tr{'y' if self.tries == 1 else 'ies'}"
             when = self.next_at.isoformat(timespec="seconds") if self.next_at else "not scheduled"
             return f"{self.error} (not booked after {tries}; next try {when})"
         return "odoo: no purchase order yet (booked once the refurbisher accepted it)"
@@ -293,7 +293,7 @@ def show_order(conn: sa.Connection, order_id: str) -> OrderView:
             po_id=order["odoo_po_id"],
             po_name=order["odoo_po_name"],
             booked_at=order["odoo_booked_at"],
-            attempts=order["odoo_attempts"],
+            tries=order["odoo_attempts"],
             next_at=order["odoo_next_at"],
             error=order["odoo_error"],
         ),

@@ -311,7 +311,7 @@ def test_sync_books_due_orders_and_orders_show_tells_where(
     assert {k: v for k, v in booked["odoo"].items() if k != "booked_at"} == {
         "po_id": 1,
         "po_name": "P00001",
-        "attempts": 1,
+        "tries": 1,
         "next_at": None,
         "error": None,
     }
