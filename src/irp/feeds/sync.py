@@ -41,6 +41,7 @@ from irp.feeds.diff import (
 )
 from irp.feeds.format import CANONICAL_FIELDS
 from irp.feeds.freshness import fresh_version_of_stale_offers, keep_fresh
+from irp.feeds.guards import GuardLimits, SyncFigures, check_guards
 from irp.feeds.parse import FeedFormat, kept_row_issues, read_feed, validate_rows
 from irp.feeds.price import Pricing, price_offers
 from irp.feeds.report import SyncReport, SyncStatus
@@ -133,7 +134,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
         if last is not None and last["remote_size"] is not None
         else None
     )
-    fmt = FeedFormat.from_config(offers_cfg)
+    fmt = FeedFormat.from_config(offers_cfg, currency=ref.settings.currency)
     pricing = Pricing.from_settings(ref.settings)
 
     request.progress("fetch")
@@ -251,10 +252,21 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
             carried=carried_skus,
         )
         del priced, stored, index
-        refusal = _guard(ref.key, report, changes, Decimal(str(offers_cfg.max_unlist_ratio)))
+        refusal = check_guards(
+            ref.key,
+            SyncFigures(
+                rows=report.rows,
+                valid=report.valid,
+                errors=report.errors,
+                newly_unlisted=changes.newly_unlisted,
+                listed_before=changes.listed_before,
+                vanished=changes.vanished.get_column("sku"),
+            ),
+            GuardLimits.from_config(offers_cfg),
+        )
         if refusal and not request.force:
             report.status = SyncStatus.REFUSED
-            report.message = refusal
+            report.message = refusal.refused_message()
             report.listed = changes.listed_before
         else:
             request.progress("write")
@@ -265,7 +277,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
             report.unchanged = changes.unchanged
             report.held = changes.held.height
             report.unlisted = changes.vanished.height
-            report.message = (f"forced past the guard: {refusal}") if refusal else ""
+            report.message = refusal.forced_message() if refusal else ""
             report.listed = changes.listed_after
         return _finish(db, report, run_fields, conn=conn)
 
@@ -309,26 +321,6 @@ def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
         time.sleep(offers.waiting_retry_seconds)
         outcome = source.fetch_if_changed(None if request.force else last_stat)
     return outcome
-
-
-def _guard(key: str, report: SyncReport, changes: OfferChanges, max_ratio: Decimal) -> str:
-    """Why this sync must not be applied, or "" when it may."""
-    if report.valid == 0:
-        return (
-            f"{key}: the feed has no valid rows ({report.rows} row(s) read); refusing to "
-            "unlist every offer; nothing was changed (use --force if the catalogue is "
-            "really empty)"
-        )
-    if changes.listed_before and changes.newly_unlisted:
-        ratio = Decimal(changes.newly_unlisted) / Decimal(changes.listed_before)
-        if ratio > max_ratio:
-            return (
-                f"{key}: this feed would unlist {changes.newly_unlisted} of "
-                f"{changes.listed_before} listed offers ({ratio:.0%}), more than "
-                f"max_unlist_ratio {max_ratio}; is the file truncated? nothing was changed "
-                "(use --force to apply it anyway)"
-            )
-    return ""
 
 
 def _write(
@@ -390,6 +382,7 @@ def _format_fingerprint(fmt: FeedFormat, pricing: Pricing) -> str:
         "price_locale": fmt.price_locale,
         "mapping": dict(fmt.mapping),
         "records_path": fmt.records_path,
+        "currency": fmt.currency,
         "pricing": pricing.fingerprint(),
     }
     return json.dumps(shape, sort_keys=True)

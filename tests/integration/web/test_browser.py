@@ -188,7 +188,7 @@ def test_download_the_row_errors_of_a_sync_as_csv(page: Page, site: Site, tmp_pa
     download.save_as(saved)
     assert (
         saved.read_text()
-        == "line,column,message,sku\n8,Sales Price,not a number in nl_NL: '12.5',\n"
+        == "line,column,message,sku\n8,Sales Price,not a number in nl_NL: '12.5',FLX-7\n"
     )
 
 

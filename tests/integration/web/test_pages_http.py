@@ -198,7 +198,10 @@ def test_row_errors_download_as_the_cli_writes_them(site: Site) -> None:
     assert answer.headers["content-disposition"] == (
         f'attachment; filename="flexit-run-{site.run_id}-row-errors.csv"'
     )
-    assert answer.text == "line,column,message,sku\n8,Sales Price,not a number in nl_NL: '12.5',\n"
+    assert (
+        answer.text
+        == "line,column,message,sku\n8,Sales Price,not a number in nl_NL: '12.5',FLX-7\n"
+    )
 
 
 def test_the_last_raw_feed_downloads_byte_for_byte(site: Site) -> None:
