@@ -12,7 +12,17 @@ from typing import Annotated
 
 import typer
 
-from irp.cli import check_cmd, config_cmd, demo_cmd, odoo_cmd, offers_cmd, orders_cmd, sftp_cmd
+from irp.cli import (
+    check_cmd,
+    config_cmd,
+    demo_cmd,
+    odoo_cmd,
+    offers_cmd,
+    orders_cmd,
+    serve_cmd,
+    sftp_cmd,
+    worker_cmd,
+)
 from irp.cli.runtime import Runtime
 
 app = typer.Typer(
@@ -29,6 +39,8 @@ app.add_typer(orders_cmd.app, name="orders")
 app.add_typer(odoo_cmd.app, name="odoo")
 check_cmd.register(app)
 demo_cmd.register(app)
+serve_cmd.register(app)
+worker_cmd.register(app)
 
 
 @app.callback()

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from irp import jsonable
 from irp.cli.runtime import Runtime
 from irp.errors import ConfigError, IrpError
 
@@ -42,17 +40,9 @@ def refurbisher_named(config: Config, name: str) -> Refurbisher:
     return found
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def print_json(data: Any) -> None:
     """Machine-readable output on stdout: Decimals as strings, datetimes as ISO 8601."""
-    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(jsonable.dumps(data, indent=2) + "\n")
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:

@@ -16,6 +16,7 @@ from pydantic import Field
 from irp.config.base import ConfigModel
 from irp.config.odoo import OdooConfig
 from irp.config.peers import PeerConfig
+from irp.config.service import ServiceConfig
 
 PLATFORM_KEY = "platform"
 """Reserved: no refurbisher may be called this."""
@@ -27,3 +28,4 @@ class PlatformConfig(ConfigModel):
     monitor_every_seconds: Annotated[float, Field(ge=5)] = 300.0
     odoo: OdooConfig | None = None
     peers: dict[str, PeerConfig] = Field(default_factory=dict)
+    service: ServiceConfig = ServiceConfig()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from irp.money import money_text
 from irp.store import offers as offer_store
 from irp.store import runs as run_store
+from irp.store.tables import offers as offers_table
 from irp.store.tables import sync_runs
 
 if TYPE_CHECKING:
@@ -40,6 +42,24 @@ MARKETPLACE_COLUMNS: tuple[str, ...] = (
 ROW_ERROR_COLUMNS: tuple[str, ...] = ("line", "column", "message", "sku")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+#: Columns of ``GET /api/offers``, besides ``id`` (the page cursor).
+API_COLUMNS: tuple[str, ...] = (
+    "refurbisher",
+    "sku",
+    "name",
+    "ean",
+    "stock_available",
+    "price_purchase_amount",
+    "price_consumer_amount",
+    "price_selling_amount",
+    "price_selling_amount_incl_vat",
+    "listed",
+    "above_srp",
+    "unlisted_reason",
+    "price_breakdown",
+    "updated_at",
+)
 
 
 def offer_rows(
@@ -81,6 +101,49 @@ def row_error_rows(
     return run_id, [
         {"line": e.line, "column": e.column, "message": e.message, "sku": e.sku} for e in errors
     ]
+
+
+def offer_page(
+    db: Database,
+    *,
+    refurbishers: Sequence[str] | None = None,
+    listed: bool | None = None,
+    changed_since: datetime | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """One page of stored offers in storage order (``id``), for ``GET /api/offers``.
+
+    ``after_id`` is the last ``id`` of the previous page (keyset paging: a page never
+    shifts when offers change meanwhile). ``changed_since`` keeps offers written at or
+    after it. Money comes back as canonical text.
+    """
+    o = offers_table.c
+    query = sa.select(o.id, *(o[name] for name in API_COLUMNS)).order_by(o.id).limit(limit)
+    if refurbishers is not None:
+        query = query.where(o.refurbisher.in_(list(refurbishers)))
+    if listed is not None:
+        query = query.where(o.listed == listed)
+    if changed_since is not None:
+        query = query.where(o.updated_at >= changed_since)
+    if after_id is not None:
+        query = query.where(o.id > after_id)
+    with db.connect() as conn:
+        return [_with_money_text(dict(row)) for row in conn.execute(query).mappings()]
+
+
+def last_sync(db: Database, refurbisher: str) -> dict[str, Any] | None:
+    """The latest sync run of ``refurbisher`` (any outcome): id, status, times, message."""
+    r = sync_runs.c
+    query = (
+        sa.select(r.id, r.status, r.started_at, r.finished_at, r.message, r.published_at)
+        .where(r.refurbisher == refurbisher)
+        .order_by(r.id.desc())
+        .limit(1)
+    )
+    with db.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row is not None else None
 
 
 def _with_money_text(row: dict[str, Any]) -> dict[str, Any]:

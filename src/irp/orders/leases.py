@@ -18,13 +18,13 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from irp.config import Config, LookupConfig
-from irp.orders.attempts import close_unfinished
+from irp.orders.attempts import SENDING, close_unfinished
 from irp.orders.moves import mark_uncertain
 from irp.orders.states import OrderStatus
 from irp.store.db import Database, database_now
-from irp.store.tables import orders
+from irp.store.tables import order_attempts, orders
 
-__all__ = ["expire_leases"]
+__all__ = ["close_orphaned_lookups", "expire_leases"]
 
 log = logging.getLogger(__name__)
 S = OrderStatus
@@ -39,6 +39,7 @@ def expire_leases(
     lookup ``delay_seconds`` after now. ``now`` replaces the database's clock (tests and
     replays only: a live submitter's lease must be judged by the database's clock).
     """
+    close_orphaned_lookups(db)
     with db.begin() as conn:
         expired = conn.execute(
             sa.select(orders.c.id, orders.c.refurbisher, orders.c.lease_until).where(
@@ -51,6 +52,34 @@ def expire_leases(
         for order_id, key, lease_until in expired
         if _expire(db, config, order_id, key, lease_until, now)
     ]
+
+
+ORPHANED_LOOKUP = (
+    "no answer recorded: the process asking stopped, and the order left `uncertain` "
+    "(an operator or a shipment settled it) before it was asked again"
+)
+
+
+def close_orphaned_lookups(db: Database) -> int:
+    """Close lookup attempts left ``sending`` on orders that are no longer ``uncertain``.
+
+    A lookup whose process died keeps its attempt ``sending`` until the next lookup of
+    that order closes it; when an operator or a shipment settles the order first, no
+    next lookup comes. A live lookup that still answers later overwrites this outcome
+    with its own (its attempt is completed by id), so nothing true is hidden.
+    """
+    still_uncertain = sa.select(orders.c.id).where(orders.c.status == str(S.UNCERTAIN))
+    with db.begin() as conn:
+        closed = conn.execute(
+            sa.update(order_attempts)
+            .where(
+                order_attempts.c.kind == "lookup",
+                order_attempts.c.outcome == SENDING,
+                order_attempts.c.order_id.not_in(still_uncertain),
+            )
+            .values(outcome="abandoned", error=ORPHANED_LOOKUP)
+        ).rowcount
+    return int(closed)
 
 
 def _expire(

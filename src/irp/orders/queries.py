@@ -34,6 +34,7 @@ __all__ = [
     "OrderView",
     "explain_status",
     "list_orders",
+    "list_orders_page",
     "show_order",
 ]
 
@@ -237,7 +238,47 @@ def list_orders(
     Raises OrderError for a status that does not exist (a typo must not list nothing).
     """
     o = orders_table.c
-    query = sa.select(
+    query = _summaries()
+    if status is not None:
+        query = query.where(o.status == _known_status(status, "--status"))
+    if refurbisher is not None:
+        query = query.where(o.refurbisher == refurbisher)
+    return _summary_rows(conn, query)
+
+
+def list_orders_page(
+    conn: sa.Connection,
+    *,
+    status: str | None = None,
+    refurbisher: str | None = None,
+    changed_since: datetime | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 100,
+) -> list[OrderSummary]:
+    """One page of :func:`list_orders` (newest change first) for ``GET /api/orders``.
+
+    ``after`` is the (``updated_at``, ``id``) of the previous page's last order
+    (keyset paging); ``changed_since`` keeps orders changed at or after it. An order
+    that changes while a client pages moves to the front: it is in the next walk.
+    """
+    o = orders_table.c
+    query = _summaries().limit(limit)
+    if status is not None:
+        query = query.where(o.status == _known_status(status, "status"))
+    if refurbisher is not None:
+        query = query.where(o.refurbisher == refurbisher)
+    if changed_since is not None:
+        query = query.where(o.updated_at >= changed_since)
+    if after is not None:
+        at, last_id = after
+        query = query.where(sa.or_(o.updated_at < at, sa.and_(o.updated_at == at, o.id > last_id)))
+    return _summary_rows(conn, query)
+
+
+def _summaries() -> sa.Select[Any]:
+    """The columns of :class:`OrderSummary`, newest change first."""
+    o = orders_table.c
+    return sa.select(
         o.id,
         o.refurbisher,
         o.status,
@@ -247,16 +288,20 @@ def list_orders(
         o.last_error,
         o.updated_at,
     ).order_by(o.updated_at.desc(), o.id)
-    if status is not None:
-        if status not in {str(s) for s in OrderStatus}:
-            known = ", ".join(str(s) for s in OrderStatus)
-            raise OrderError(f"--status {status!r} is not an order state; expected one of {known}")
-        query = query.where(o.status == status)
-    if refurbisher is not None:
-        query = query.where(o.refurbisher == refurbisher)
+
+
+def _summary_rows(conn: sa.Connection, query: sa.Select[Any]) -> list[OrderSummary]:
     return [
         OrderSummary(**{**row._mapping, "status": S(row.status)}) for row in conn.execute(query)
     ]
+
+
+def _known_status(status: str, label: str) -> str:
+    """``status`` if it is an order state; else OrderError (a typo must not list nothing)."""
+    if status not in {str(s) for s in OrderStatus}:
+        known = ", ".join(str(s) for s in OrderStatus)
+        raise OrderError(f"{label} {status!r} is not an order state; expected one of {known}")
+    return status
 
 
 def show_order(conn: sa.Connection, order_id: str) -> OrderView:

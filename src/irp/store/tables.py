@@ -158,6 +158,16 @@ locks = sa.Table(
     sa.Column("expires_at", UtcDateTime(), nullable=False),
 )
 
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    # "sync:flexit": the latest cron slot whose wake-up was sent, and when it was sent.
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("slot_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime(), nullable=False),
+)
+"""Scheduled wake-ups already sent (:mod:`irp.store.schedules`): a slot fires once."""
+
 orders = sa.Table(
     "orders",
     metadata,

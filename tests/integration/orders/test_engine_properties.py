@@ -249,6 +249,14 @@ class World:
 )
 @example(steps=[("pass", [("conflict", "")], []), ("pass", [], ["killed"])])
 @example(steps=[("pass", [("error_acted", "")], ["truth"])])
+# A lookup killed mid-request, then the order cancelled: no later lookup closes it.
+@example(
+    steps=[
+        ("pass", [("error", ""), ("error", "")], []),
+        ("pass", [], ["truth", "killed"]),
+        ("cancel", 1),
+    ]
+)
 @given(steps=STEPS)
 def test_no_order_is_sent_twice_or_lost(template: Path, config: Config, steps: list[Any]) -> None:
     world = World(template, config)

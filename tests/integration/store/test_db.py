@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
@@ -16,12 +15,7 @@ from irp.store.db import MIGRATIONS_DIR, Database, default_database_url, open_da
 from irp.store.tables import irp_meta, metadata, order_lines, orders, refurbishers
 
 NOW = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
-
-
-def _head() -> str | None:
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(config).get_current_head()
+HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
 def test_default_database_url_sits_beside_the_config_file(tmp_path: Path) -> None:
@@ -33,13 +27,13 @@ def test_new_database_records_its_environment_and_reopens(database: Database, db
     with database.begin() as conn:
         meta = dict(conn.execute(sa.select(irp_meta.c.key, irp_meta.c.value)).tuples().all())
     assert meta["environment"] == "acceptance"
-    assert meta["schema_version"] == _head()
+    assert meta["schema_version"] == HEAD
     again = open_database(db_url, "acceptance")
     with again.begin() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(irp_meta)).scalar_one() == 3
         revision = MigrationContext.configure(conn).get_current_revision()
     again.close()
-    assert revision == _head()
+    assert revision == HEAD
 
 
 def test_database_of_another_environment_is_refused(database: Database, db_url: str) -> None:

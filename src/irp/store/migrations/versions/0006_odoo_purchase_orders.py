@@ -6,7 +6,7 @@
 (``irp.odoo.push``). Existing orders start with no PO and no attempt.
 
 Revision ID: 0006
-Revises: 0010
+Revises: 0004
 Create Date: 2026-11-28 09:00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from irp.store import types as irp_types
 
 revision: str = "0006"
-down_revision: str | None = "0010"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
