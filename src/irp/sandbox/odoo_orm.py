@@ -18,148 +18,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["MODELS", "OdooException", "OdooOrm"]
+from irp.sandbox.odoo_models import (
+    METHODS,
+    MODELS,
+    OPERATION_OF,
+    MethodSpec,
+    ModelSpec,
+    OdooException,
+    bad_arguments,
+    user_error,
+)
 
-
-class OdooException(Exception):
-    """An exception as Odoo serialises it: ``name`` (dotted), ``message``, HTTP ``status``."""
-
-    def __init__(self, name: str, message: str, status: int) -> None:
-        self.name = name
-        self.message = message
-        self.status = status
-        super().__init__(message)
-
-
-def _user_error(message: str) -> OdooException:
-    return OdooException("odoo.exceptions.UserError", message, 422)
-
-
-def _bad_arguments(message: str) -> OdooException:
-    return OdooException("builtins.TypeError", message, 422)
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model: its label, fields with defaults, relations, required fields."""
-
-    label: str
-    fields: Mapping[str, Any]
-    many2one: Mapping[str, str]
-    required: tuple[str, ...] = ()
-    one2many: Mapping[str, tuple[str, str]] | None = None  # field -> (model, inverse)
-
-
-MODELS: dict[str, ModelSpec] = {
-    "res.partner": ModelSpec(
-        "Contact",
-        {
-            "name": "",
-            "supplier_rank": 0,
-            "type": "contact",
-            "street": False,
-            "zip": False,
-            "city": False,
-            "country_id": False,
-            "active": True,
-        },
-        {"country_id": "res.country"},
-        ("name",),
-    ),
-    "res.country": ModelSpec("Country", {"name": "", "code": ""}, {}, ("name", "code")),
-    "res.company": ModelSpec("Companies", {"name": ""}, {}, ("name",)),
-    "res.users": ModelSpec("User", {"name": "", "login": ""}, {}, ("login",)),
-    "product.product": ModelSpec(
-        "Product Variant",
-        {"name": "", "default_code": False, "barcode": False, "active": True},
-        {},
-        ("name",),
-    ),
-    "stock.picking.type": ModelSpec(
-        "Picking Type", {"name": "", "code": "incoming"}, {}, ("name",)
-    ),
-    "purchase.order": ModelSpec(
-        "Purchase Order",
-        {
-            "name": "",
-            "partner_id": False,
-            "partner_ref": False,
-            "origin": False,
-            "state": "draft",
-            "company_id": 1,
-            "picking_type_id": 1,
-            "dest_address_id": False,
-            "date_order": False,
-            "date_approve": False,
-            "amount_total": Decimal("0"),
-            "order_line": [],
-        },
-        {
-            "partner_id": "res.partner",
-            "company_id": "res.company",
-            "picking_type_id": "stock.picking.type",
-            "dest_address_id": "res.partner",
-        },
-        ("partner_id",),
-        {"order_line": ("purchase.order.line", "order_id")},
-    ),
-    "purchase.order.line": ModelSpec(
-        "Purchase Order Line",
-        {
-            "order_id": False,
-            "product_id": False,
-            "name": "",
-            "product_qty": Decimal("1"),
-            "price_unit": Decimal("0"),
-            "price_subtotal": Decimal("0"),
-        },
-        {"order_id": "purchase.order", "product_id": "product.product"},
-        ("order_id", "product_id"),
-    ),
-}
-
-OPERATION_OF = {
-    "search_read": "read",
-    "search": "read",
-    "search_count": "read",
-    "read": "read",
-    "create": "create",
-    "write": "write",
-    "button_confirm": "write",
-}
-
-
-@dataclass(frozen=True)
-class MethodSpec:
-    """A public method: model-level or on records, its parameters, the required ones."""
-
-    model_level: bool
-    params: tuple[str, ...]
-    required: tuple[str, ...] = ()
-    models: frozenset[str] | None = None  # only on these models
-    versions: Callable[[int], bool] = lambda major: True
-
-
-METHODS: dict[str, MethodSpec] = {
-    "search_read": MethodSpec(True, ("domain", "fields", "offset", "limit", "order")),
-    "search": MethodSpec(True, ("domain", "offset", "limit", "order"), ("domain",)),
-    "search_count": MethodSpec(True, ("domain", "limit"), ("domain",)),
-    "read": MethodSpec(False, ("fields", "load")),
-    "create": MethodSpec(True, ("vals_list",), ("vals_list",)),
-    "write": MethodSpec(False, ("vals",), ("vals",)),
-    "button_confirm": MethodSpec(False, (), (), frozenset({"purchase.order"})),
-    "context_get": MethodSpec(True, (), (), frozenset({"res.users"})),
-    # has_access arrived in Odoo 18; check_access_rights left in Odoo 19.
-    "has_access": MethodSpec(False, ("operation",), ("operation",), None, lambda v: v >= 18),
-    "check_access_rights": MethodSpec(
-        True, ("operation", "raise_exception"), ("operation",), None, lambda v: v < 19
-    ),
-}
+__all__ = ["OdooException", "OdooOrm"]
 
 
 class OdooOrm:
@@ -213,10 +87,10 @@ class OdooOrm:
             )
         unknown = sorted(set(kwargs) - set(spec.params))
         if unknown:
-            raise _bad_arguments(f"got an unexpected keyword argument {unknown[0]!r}")
+            raise bad_arguments(f"got an unexpected keyword argument {unknown[0]!r}")
         missing = [p for p in spec.required if p not in kwargs]
         if missing:
-            raise _bad_arguments(f"missing a required argument: {missing[0]!r}")
+            raise bad_arguments(f"missing a required argument: {missing[0]!r}")
         operation = OPERATION_OF.get(method)
         with self._lock:
             if operation is not None:
@@ -236,7 +110,7 @@ class OdooOrm:
         if not spec.model_level:
             ids = list(rest.pop(0)) if rest else []
         if len(rest) > len(spec.params):
-            raise _bad_arguments(f"{method}() takes {len(spec.params)} positional argument(s)")
+            raise bad_arguments(f"{method}() takes {len(spec.params)} positional argument(s)")
         return ids, dict(zip(spec.params, rest, strict=False))
 
     def _method(self, model: str, method: str) -> MethodSpec:
@@ -313,7 +187,7 @@ class OdooOrm:
     def _m_create(self, model: str, _ids: list[int], vals_list: Any) -> list[int]:
         many = vals_list if isinstance(vals_list, list) else [vals_list]
         if not all(isinstance(v, dict) for v in many):
-            raise _bad_arguments("create() expects a dict or a list of dicts")
+            raise bad_arguments("create() expects a dict or a list of dicts")
         return [self._create(model, values) for values in many]
 
     def _m_write(self, model: str, ids: list[int], vals: Mapping[str, Any]) -> bool:
@@ -356,7 +230,7 @@ class OdooOrm:
             ]
         for field in spec.required:
             if not own.get(field):
-                raise _user_error(
+                raise user_error(
                     "The operation cannot be completed: a mandatory field is not set.\n"
                     f"Model: {spec.label} ({model})\nField: {field}"
                 )
@@ -403,7 +277,7 @@ class OdooOrm:
             target = spec.many2one.get(field)
             dangling = not isinstance(value, int) or value not in self._tables.get(target or "", {})
             if target and field not in skip and value is not False and dangling:
-                raise _user_error(
+                raise user_error(
                     f"The operation cannot be completed: {field} = {value!r} is not an "
                     f"existing {target} record."
                 )
@@ -456,7 +330,7 @@ class OdooOrm:
 def _create_commands(field: str, commands: Any) -> list[Mapping[str, Any]]:
     """The values of ``[[0, 0, {...}], ...]``; 422 for anything else."""
     if not isinstance(commands, list):
-        raise _user_error(f"{field}: expected a list of x2many commands, got {commands!r}")
+        raise user_error(f"{field}: expected a list of x2many commands, got {commands!r}")
     values = []
     for command in commands:
         ok = (
@@ -466,7 +340,7 @@ def _create_commands(field: str, commands: Any) -> list[Mapping[str, Any]]:
             and isinstance(command[2], dict)
         )
         if not ok:
-            raise _user_error(f"{field}: unsupported x2many command {command!r}")
+            raise user_error(f"{field}: unsupported x2many command {command!r}")
         values.append(command[2])
     return values
 
@@ -489,7 +363,7 @@ def _compile_domain(
 ) -> Callable[[Mapping[str, Any]], bool]:
     """A predicate for a domain in prefix notation (implicit ``&`` between terms)."""
     if not isinstance(domain, list):
-        raise _bad_arguments(f"a domain is a list, got {domain!r}")
+        raise bad_arguments(f"a domain is a list, got {domain!r}")
     items = list(domain)
 
     def parse() -> Callable[[Mapping[str, Any]], bool]:
