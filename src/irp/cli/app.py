@@ -21,6 +21,7 @@ from irp.cli import (
     check_cmd,
     config_cmd,
     demo_cmd,
+    odoo_cmd,
     offers_cmd,
     orders_cmd,
     serve_cmd,
@@ -44,6 +45,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(sftp_cmd.app, name="sftp")
 app.add_typer(offers_cmd.app, name="offers")
 app.add_typer(orders_cmd.app, name="orders")
+app.add_typer(odoo_cmd.app, name="odoo")
 check_cmd.register(app)
 demo_cmd.register(app)
 serve_cmd.register(app)

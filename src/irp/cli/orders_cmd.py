@@ -223,6 +223,7 @@ def show_command(
         f"order number {escape(order.order_number or '-')}"
     )
     out.print(explain_status(order), markup=False)
+    out.print(order.odoo.describe(), markup=False)
     lines = Table("#", "sku", "ean", "name", "qty", "unit price", "purchase", "selling")
     for line in order.lines:
         add_row(
