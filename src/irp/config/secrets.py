@@ -46,6 +46,10 @@ def is_expiring_secret(value: object) -> bool:
     return isinstance(value, dict) and "value" in value and set(value) <= {"value", "expires"}
 
 
+_GROUPS = frozenset({"platform", "IRP_API_TOKENS"})
+"""Roots whose secrets belong to the next segment, not to the root itself."""
+
+
 def _unset_secret(written: str, resolved: str, parts: Path_) -> str:
     """What to say about a placeholder or empty secret; the path is said by the error.
 
@@ -59,7 +63,10 @@ def _unset_secret(written: str, resolved: str, parts: Path_) -> str:
         return (
             f"{reference.group(0)} is {state}; set it with the real secret or op://vault/item/field"
         )
-    name = f"{parts[0]}_{parts[-1]}".upper().replace("-", "_")
+    # Named after the refurbisher, or after the section for the installation-wide ones
+    # (``platform.odoo.api_key`` -> ODOO_API_KEY, a token ``ops`` -> OPS_TOKEN).
+    owner = parts[1] if parts[0] in _GROUPS and len(parts) > 2 else parts[0]
+    name = f"{owner}_{parts[-1]}".upper().replace("-", "_").replace(".", "_")
     return f"{state}; set it with ${{{name}}} or op://vault/item/field"
 
 

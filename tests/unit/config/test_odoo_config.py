@@ -85,7 +85,8 @@ def test_odoo_key_follows_the_secret_rules(
 
     flexit_raw["platform"] = {"odoo": _odoo(api_key="XXXXXXXXXXXXXXX")}
     assert _errors(flexit_raw, write_config) == [
-        "platform.odoo.api_key: secret platform.odoo.api_key is not set"
+        "platform.odoo.api_key: still the placeholder XXXX…; set it with ${ODOO_API_KEY} "
+        "or op://vault/item/field"
     ]
 
 
