@@ -19,10 +19,12 @@
     ├── ShipmentError                a shipment delivery cannot be taken; nothing changed
     │   ├── WebhookAuthError         bad or missing signature, or a replay (HTTP 401)
     │   └── ShipmentPayloadError     the body does not fit the configured fields (HTTP 422)
-    └── SupplierError                talking to a refurbisher's order API went wrong
-        ├── RetriableSupplierError   certainly not acted on: safe to send again later
-        ├── FatalSupplierError       refused or misconfigured: do not send again
-        └── UncertainDeliveryError   maybe acted on: look it up, never resend blindly
+    ├── SupplierError                talking to a refurbisher's order API went wrong
+    │   ├── RetriableSupplierError   certainly not acted on: safe to send again later
+    │   ├── FatalSupplierError       refused or misconfigured: do not send again
+    │   └── UncertainDeliveryError   maybe acted on: look it up, never resend blindly
+    └── OdooError                    booking a purchase order in Odoo went wrong; its
+                                     subtree is drawn in irp.odoo.errors
 
 Messages name the refurbisher, the thing and the fix, and never carry a secret.
 """

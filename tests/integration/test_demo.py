@@ -15,6 +15,7 @@ DEMO_VARIABLES = (
     "GREENBYTE_CLIENT_SECRET",
     "GREENBYTE_WEBHOOK_SECRET",
     "IRP_DEMO_EVENTS_SECRET",
+    "ODOO_API_KEY",
 )
 
 
@@ -36,6 +37,15 @@ def test_demo_runs_both_refurbishers_from_offers_to_delivery_and_monitoring(
     assert "FlexIT holds 4 order(s) for 4 placed; duplicates: 0" in text
     submitted = {line.split(":")[0].strip() for line in lines if "submitted  reference SO-" in line}
     assert submitted == {"DEMO-5001", "DEMO-5002", "DEMO-5003", "DEMO-5004"}
+    # Odoo (SPEC §9): the first create's answer is swallowed, settled by a search.
+    booked = [line for line in lines if line.startswith("   P0000")]
+    assert len(booked) == 4
+    assert all(" purchase FlexIT Distribution B.V. (21469), ref SO-" in line for line in booked)
+    assert sum(": linked   P00001 (id 1)" in line for line in lines) == 1
+    assert (
+        "Odoo holds 4 purchase order(s) for the submitted orders; duplicates: 0; not booked: 0"
+        in lines
+    )
     assert "   DEMO-6001: submitted  reference GB-10001" in lines
     assert lines[lines.index("   poll 1: 4 not shipped") + 2 :][:3] == [
         "   poll 2: 4 shipped",
@@ -56,7 +66,7 @@ def test_demo_runs_both_refurbishers_from_offers_to_delivery_and_monitoring(
     assert any(line.startswith("   pushed 21 of 21; the marketplace refused 1") for line in lines)
     checks = [
         line.split()[:3]
-        for line in lines[lines.index("8. irp monitor: every check of both refurbishers") + 1 :]
+        for line in lines[lines.index("10. irp monitor: every check of both refurbishers") + 1 :]
         if line.startswith("   flexit") or line.startswith("   greenbyte")
     ]
     assert len(checks) == 15 and all(mark == "ok" for _, _, mark in checks)

@@ -6,14 +6,21 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from irp.cli.common import EXIT_FAILED, EXIT_USAGE, exits_on_errors, fail, print_json, runtime
+from irp.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    add_row,
+    exits_on_errors,
+    fail,
+    note,
+    print_json,
+    runtime,
+    stdout_console,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Order events for the marketplace.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
@@ -27,6 +34,8 @@ def list_command(
     json_output: JsonOption = False,
 ) -> None:
     """Order events oldest first; ``--json`` prints {"events", "next_cursor", "has_more"}."""
+    from rich.table import Table
+
     from irp.events.read import CursorError, read_events
 
     with exits_on_errors():
@@ -42,7 +51,8 @@ def list_command(
     table = Table("cursor", "time", "type", "order", "status", "reference")
     for event in page.events:
         data = event["data"]
-        table.add_row(
+        add_row(
+            table,
             event["cursor"],
             event["timestamp"],
             event["type"],
@@ -50,7 +60,7 @@ def list_command(
             data["status"],
             data["external_reference"] or "",
         )
-    Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200).print(table)
+    stdout_console().print(table)
     typer.echo(f"next cursor: {page.next_cursor or '-'}")
 
 
@@ -70,6 +80,6 @@ def push_command(ctx: typer.Context, json_output: JsonOption = False) -> None:
     else:
         typer.echo(f"pushed {report.pushed}, failed {report.failed}")
         for error in report.errors:
-            typer.echo(error, err=True)
+            note(error)
     if report.failed:
         raise typer.Exit(EXIT_FAILED)

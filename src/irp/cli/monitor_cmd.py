@@ -9,21 +9,19 @@ prints a list of ``{"refurbisher", "env", "check", "value", "threshold", "ok",
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from irp.cli.common import (
     EXIT_FAILED,
+    add_row,
     exits_on_errors,
+    note,
     print_json,
     refurbisher_named,
     runtime,
-    stderr,
+    stdout_console,
 )
 
 
@@ -43,6 +41,8 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Run every monitoring check now; exit 1 when any fails."""
+        from rich.table import Table
+
         from irp.monitoring.run import run_monitor
 
         with exits_on_errors():
@@ -54,27 +54,27 @@ def register(app: typer.Typer) -> None:
         if json_output:
             print_json([result.to_json() for result in run.results])
         else:
-            width = None if sys.stdout.isatty() else 200
             table = Table("refurbisher", "env", "check", "value", "threshold", "ok", "detail")
             for r in run.results:
-                mark = "[green]ok[/green]" if r.ok else "[red]FAIL[/red]"
-                table.add_row(
+                mark = "ok" if r.ok else "FAIL"
+                add_row(
+                    table,
                     r.refurbisher,
                     r.env,
                     r.check,
                     _number(r.value),
                     _number(r.threshold),
                     mark,
-                    escape(r.detail),
+                    r.detail,
                 )
-            Console(file=sys.stdout, width=width, highlight=False).print(table)
-        for note in run.unlisted:
-            stderr.print(f"unlisted: {note}", markup=False, highlight=False)
+            stdout_console().print(table)
+        for line in run.unlisted:
+            note(f"unlisted: {line}")
         for label in run.raised:
-            stderr.print(f"alert raised: {label}", markup=False, highlight=False)
+            note(f"alert raised: {label}")
         for label in run.resolved:
-            stderr.print(f"alert resolved: {label}", markup=False, highlight=False)
+            note(f"alert resolved: {label}")
         for error in run.notified.errors:
-            stderr.print(error, markup=False, highlight=False)
+            note(error)
         if not run.ok:
             raise typer.Exit(EXIT_FAILED)

@@ -58,7 +58,9 @@ def register(app: typer.Typer) -> None:
         ] = 8000,
         no_worker: Annotated[
             bool,
-            typer.Option("--no-worker", help="API and scheduler only; `irp worker`s do the work."),
+            typer.Option(
+                "--no-worker", help="API and scheduler only; irp worker processes do the work."
+            ),
         ] = False,
         concurrency: ConcurrencyOption = DEFAULT_CONCURRENCY,
         log_format: LogFormatOption = LogFormat.json,

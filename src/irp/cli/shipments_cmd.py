@@ -7,14 +7,19 @@ with ``shipment_poll`` about their due orders now — what ``irp serve`` does ev
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from irp.cli.common import EXIT_FAILED, exits_on_errors, print_json, refurbisher_named, runtime
+from irp.cli.common import (
+    EXIT_FAILED,
+    add_row,
+    exits_on_errors,
+    print_json,
+    refurbisher_named,
+    runtime,
+    stdout_console,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Shipments: what the refurbishers reported.")
 
@@ -40,6 +45,8 @@ def list_command(
     "external_reference", "status", "carrier", "tracking_code", "tracking_url",
     "shipped_at", "delivered_at", "lines", "source", "received_at", "matched_at"}.
     """
+    from rich.table import Table
+
     from irp.store.shipments import list_shipments
 
     with exits_on_errors():
@@ -53,8 +60,9 @@ def list_command(
         "received", "refurbisher", "order", "reference", "status", "carrier", "tracking", "via"
     )
     for row in rows:
-        order = row["order_id"] or f"[yellow]unmatched[/yellow] {row['given_order_id'] or ''}"
-        table.add_row(
+        order = row["order_id"] or f"unmatched {row['given_order_id'] or ''}"
+        add_row(
+            table,
             _time(row["received_at"]),
             row["refurbisher"],
             order.strip(),
@@ -64,8 +72,7 @@ def list_command(
             row["tracking_code"] or "",
             row["source"],
         )
-    width = None if sys.stdout.isatty() else 200
-    Console(file=sys.stdout, width=width, highlight=False).print(table)
+    stdout_console().print(table)
 
 
 @app.command("poll")

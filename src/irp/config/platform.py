@@ -16,6 +16,7 @@ from pydantic import Field
 from irp.config.alerts import AlertsConfig
 from irp.config.base import ConfigModel
 from irp.config.events import EventsConfig
+from irp.config.odoo import OdooConfig
 from irp.config.peers import PeerConfig
 from irp.config.service import ServiceConfig
 
@@ -29,5 +30,6 @@ class PlatformConfig(ConfigModel):
     monitor_every_seconds: Annotated[float, Field(ge=5)] = 300.0
     alerts: AlertsConfig = AlertsConfig()
     events: EventsConfig = EventsConfig()
+    odoo: OdooConfig | None = None
     peers: dict[str, PeerConfig] = Field(default_factory=dict)
     service: ServiceConfig = ServiceConfig()

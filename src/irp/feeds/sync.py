@@ -39,6 +39,7 @@ from irp.feeds.diff import (
     split_unchanged,
     with_issue_bit,
 )
+from irp.feeds.export import count_offers
 from irp.feeds.format import CANONICAL_FIELDS
 from irp.feeds.freshness import fresh_version_of_stale_offers, keep_fresh
 from irp.feeds.guards import GuardLimits, SyncFigures, check_guards
@@ -164,6 +165,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
         if last["fingerprint"] == _fingerprint(last["file_sha256"] or "", fingerprint_extra):
             report.status = SyncStatus.UNCHANGED
             report.message = f"{ref.key}: the feed file has not changed since run {last['id']}"
+            _carry_counts(db, report, last)
             run_fields.update(
                 file_sha256=last["file_sha256"],
                 fingerprint=last["fingerprint"],
@@ -197,6 +199,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
     ):
         report.status = SyncStatus.UNCHANGED
         report.message = f"{ref.key}: same feed and pricing as run {last['id']}; nothing to write"
+        _carry_counts(db, report, last)
         run_fields["archive_id"] = last["archive_id"]
         return _finish(db, report, run_fields)
     # The archive copy is compressed and the stored index read in threads while the
@@ -390,6 +393,21 @@ def _format_fingerprint(fmt: FeedFormat, pricing: Pricing) -> str:
 
 def _fingerprint(file_sha: str, format_fingerprint: str) -> str:
     return hashlib.sha256(f"{file_sha}\n{format_fingerprint}".encode()).hexdigest()
+
+
+def _carry_counts(db: Database, report: SyncReport, last: sa.RowMapping) -> None:
+    """An unchanged feed reports the counts of the run it equals, not zeros.
+
+    Every valid row is unchanged, and ``listed`` is what is listed now; the unchanged
+    run records the same counts, so the next unchanged run carries them on.
+    """
+    report.rows, report.valid, report.invalid = (
+        last["rows"] or 0,
+        last["valid"] or 0,
+        last["invalid"] or 0,
+    )
+    report.unchanged = report.valid
+    report.listed = count_offers(db, report.refurbisher, listed_only=True)
 
 
 def _finish(

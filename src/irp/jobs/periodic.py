@@ -76,10 +76,26 @@ def _push(service: Service) -> None:
 IDLE_SECONDS = 300.0
 PUSH_LOOK_SECONDS = 5.0
 PUSH_BUDGET_SECONDS = 20.0
+ODOO_PUSH_LIMIT = 50  # orders booked per wake-up: a run stays within seconds
+
+
+def _odoo_every(config: Config) -> float:
+    odoo = config.platform.odoo
+    return odoo.push_every_seconds if odoo is not None else 300.0
+
+
+def _push_odoo(service: Service) -> None:
+    from irp.odoo.push import push_due
+
+    push_due(service.db, service.config(), limit=ODOO_PUSH_LIMIT)
+
 
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     # Due orders, due lookups, expired leases and scheduled feed syncs (SPEC §8).
     PeriodicJob("sweep", every=lambda config: config.platform.service.sweep_seconds, run=sweep),
+    # Accepted orders booked in Odoo as purchase orders (SPEC §9, docs/odoo.md); a no-op
+    # without platform.odoo.
+    PeriodicJob("odoo", every=_odoo_every, run=_push_odoo),
     # Monitoring checks, alerts and their sinks, stale-stock unlisting (SPEC §5, §8).
     PeriodicJob(
         "monitor", every=lambda config: config.platform.monitor_every_seconds, run=_monitor

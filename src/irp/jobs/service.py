@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from irp.config import Config, load_config
-from irp.errors import IrpError
+from irp.errors import ConfigErrors, IrpError
 from irp.jobs.queue import QueueSettings, open_queue
 from irp.redact import install_redaction
 from irp.store.db import Database, default_database_url, open_database
@@ -119,11 +119,24 @@ class Service:
         return self.reload_status.refused if self.reload_status is not None else None
 
     def reload(self) -> bool:
-        """Load the config file again; keep the old config if the new one does not load."""
+        """Load the config file again; keep the old config if the new one does not load.
+
+        A new config in which a refurbisher that runs now has errors of its own is
+        refused as a whole too: at start-up such a refurbisher is set aside (and shown
+        red), but a reload must not take a working refurbisher out of service.
+        """
         with self._reload_lock:
             old = self._config
             try:
                 new = load_config(self.config_path, self.env)
+                newly_broken = [
+                    error
+                    for key, errors in new.broken.items()
+                    if key not in old.broken
+                    for error in errors
+                ]
+                if newly_broken:  # a working refurbisher is never taken down by a reload
+                    raise ConfigErrors(newly_broken)
             except IrpError as exc:
                 self.reload_refusals += 1
                 self.reload_status = ReloadStatus(datetime.now(UTC), refused=str(exc))

@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from irp.config import Config
+from irp.errors import OrderError
 from irp.orders.leases import expire_leases
 from irp.orders.lookup import run_due_lookups
 from irp.orders.results import SubmitResult, order_result
@@ -40,9 +41,12 @@ def submit_pass(
     :class:`~irp.orders.mock.MockSender`).
     """
     if refurbisher is not None:
-        config.refurbisher(refurbisher)  # a ConfigError naming the known ones
+        refusal = config.refurbisher(refurbisher).order_endpoint_refusal  # ConfigError if none
+        if refusal:
+            raise OrderError(f"{refurbisher}: no order is sent or looked up: {refusal}")
     merged: dict[str, SubmitResult] = {}
     expired = expire_leases(db, config, now=now)
+    config = config.for_sending()  # outside production: only endpoints chosen for env
     with db.connect() as conn:
         for order_id in expired:
             result = order_result(conn, order_id)

@@ -273,6 +273,11 @@ def _describe(error: ValidationError) -> str:
 
 def _refurbisher(config: Config, order: InboundOrder) -> Refurbisher:
     refurbisher = config.refurbishers.get(order.refurbisher)
+    if order.refurbisher in config.broken:
+        raise OrderError(
+            f"{order.id}: refurbisher {order.refurbisher!r} is disabled by its own config "
+            f"errors (irp config check {order.refurbisher}); send the order again once fixed"
+        )
     if refurbisher is None:
         known = ", ".join(sorted(config.refurbishers)) or "none"
         raise OrderError(

@@ -30,6 +30,7 @@ __all__ = [
     "ActionView",
     "AttemptView",
     "LineView",
+    "OdooView",
     "OrderSummary",
     "OrderView",
     "explain_status",
@@ -136,6 +137,39 @@ class ActionView:
 
 
 @dataclass(frozen=True)
+class OdooView:
+    """The order's Odoo purchase order (SPEC §9, booked by ``irp.odoo.push``), or why not yet."""
+
+    po_id: int | None
+    po_name: str | None
+    booked_at: datetime | None
+    tries: int  # pushes so far; each is an attempt of kind "odoo" in the order's attempts
+    next_at: datetime | None
+    error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"po_id", "po_name", "booked_at", "tries", "next_at", "error"}``."""
+        return {
+            "po_id": self.po_id,
+            "po_name": self.po_name,
+            "booked_at": _time(self.booked_at),
+            "tries": self.tries,
+            "next_at": _time(self.next_at),
+            "error": self.error,
+        }
+
+    def describe(self) -> str:
+        """One line for people: the purchase order, or the error and the next try."""
+        if self.po_id is not None:
+            return f"odoo: purchase order {self.po_name} (id {self.po_id})"
+        if self.error:
+            tries = f"{self.tries} tr{'y' if self.tries == 1 else 'ies'}"
+            when = self.next_at.isoformat(timespec="seconds") if self.next_at else "not scheduled"
+            return f"{self.error} (not booked after {tries}; next try {when})"
+        return "odoo: no purchase order yet (booked once the refurbisher accepted it)"
+
+
+@dataclass(frozen=True)
 class OrderView:
     """One order in full (``irp orders show``, ``GET /api/orders/{id}``)."""
 
@@ -159,6 +193,7 @@ class OrderView:
     carrier: str | None
     tracking_code: str | None
     tracking_url: str | None
+    odoo: OdooView
     lines: list[LineView]
     attempts: list[AttemptView]
     actions: list[ActionView]
@@ -192,6 +227,7 @@ class OrderView:
             "carrier": self.carrier,
             "tracking_code": self.tracking_code,
             "tracking_url": self.tracking_url,
+            "odoo": self.odoo.to_json(),
             "lines": [line.to_json() for line in self.lines],
             "attempts": [attempt.to_json() for attempt in self.attempts],
             "actions": [action.to_json() for action in self.actions],
@@ -307,6 +343,14 @@ def show_order(conn: sa.Connection, order_id: str) -> OrderView:
         carrier=order["carrier"],
         tracking_code=order["tracking_code"],
         tracking_url=order["tracking_url"],
+        odoo=OdooView(
+            po_id=order["odoo_po_id"],
+            po_name=order["odoo_po_name"],
+            booked_at=order["odoo_booked_at"],
+            tries=order["odoo_attempts"],
+            next_at=order["odoo_next_at"],
+            error=order["odoo_error"],
+        ),
         lines=_lines(conn, order_id),
         attempts=_attempts(conn, order_id),
         actions=_actions(conn, order_id),

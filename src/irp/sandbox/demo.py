@@ -1,16 +1,18 @@
 """``irp demo``: a complete local run against the bundled sandbox, two refurbishers strong.
 
-Starts FlexIT (SFTP feed + order API) and the fictional GreenByte (HTTP JSON feed,
-OAuth2 order API, signed shipment webhooks) on 127.0.0.1, plus a stand-in for the
-marketplace's event webhook; writes both operators' configs pointed at them; syncs
-both feeds into a temporary SQLite database; places and submits orders; follows them
-to the customer (FlexIT by polling, GreenByte by webhook); pushes every order event
-to the marketplace; and runs ``irp monitor``. It prints what happened at each step.
+Starts FlexIT (SFTP feed + order API), the fictional GreenByte (HTTP JSON feed, OAuth2
+order API, signed shipment webhooks) and the sandbox Odoo on 127.0.0.1, plus a
+stand-in for the marketplace's event webhook; writes the operators' configs pointed at
+them; syncs both feeds into a temporary SQLite database; places and submits orders;
+books them as purchase orders in Odoo; follows them to the customer (FlexIT by
+polling, GreenByte by webhook); pushes every order event to the marketplace; and runs
+``irp monitor``. It prints what happened at each step.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import tempfile
@@ -32,6 +34,8 @@ from irp.orders.intake import accept_orders
 from irp.orders.queries import list_orders
 from irp.orders.results import SubmitResult
 from irp.sandbox.flexit import FlexitSandbox
+from irp.sandbox.odoo import OdooSimulator
+from irp.sandbox.odoo_demo import add_odoo_block, book_in_odoo
 from irp.sandbox.receiver import WebhookReceiver
 from irp.sandbox.world import SandboxWorld
 from irp.shipments.poll import poll_shipments
@@ -53,45 +57,61 @@ def run_demo(say: Say = print, *, rows: int = 500, keep: Path | None = None) -> 
     with tempfile.TemporaryDirectory(prefix="irp-demo-") as tmp:
         root = keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        with SandboxWorld(root, flexit_rows=rows) as world, WebhookReceiver() as market:
+        with (
+            SandboxWorld(root, flexit_rows=rows) as world,
+            WebhookReceiver() as market,
+            OdooSimulator() as odoo,
+        ):
             os.environ.update(world.secrets)
-            events_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-            os.environ["IRP_DEMO_EVENTS_SECRET"] = events_secret
-            # The changes to the operators' configs: the lookup's first look comes after
-            # 1 s instead of 120 s, so the demo can show an uncertain order being settled,
-            # and the marketplace's event webhook is the local stand-in.
-            config_path = world.write_config(
-                root / "irp.json",
-                flexit={"order": {"lookup": {"delay_seconds": 1}}},
-                platform={
-                    "events": {
-                        "url": market.url,
-                        "secret": "${IRP_DEMO_EVENTS_SECRET}",
-                        "retry_seconds": 0.2,
-                    }
-                },
-            )
             sandbox = world.flexit
+            # The changes to the operators' configs: the lookup's first look comes after
+            # 1 s instead of 120 s, so the demo can show an uncertain order being settled;
+            # platform.odoo is the sandbox Odoo and platform.events the local stand-in
+            # for the marketplace's event webhook.
+            config_path = world.write_config(
+                root / "irp.json", flexit={"order": {"lookup": {"delay_seconds": 1}}}
+            )
+            odoo.add_feed_products(sandbox.feed_file.read_bytes())
+            add_odoo_block(config_path, odoo)
+            _add_events(config_path, market)
             say(
                 f"FlexIT sandbox: SFTP on {sandbox.sftp.host}:{sandbox.sftp.port}, "
-                f"order API on {sandbox.order_api.base_url}"
+                f"order API on {sandbox.order_api.base_url}; sandbox Odoo on {odoo.url}"
             )
             say(f"GreenByte sandbox (fictional, pure configuration): {world.greenbyte.base_url}")
-            say(f"config: {config_path} (examples/flexit.json and examples/greenbyte.json)")
+            say(
+                f"config: {config_path} (examples/flexit.json and examples/greenbyte.json, "
+                "plus platform.odoo and platform.events)"
+            )
             config = load_config(config_path, "acceptance")
             db = open_database(default_database_url(config_path, config.env), config.env)
             try:
                 steps: list[Callable[[], int]] = [
                     lambda: _offers(say, db, config),
                     lambda: _orders(say, db, config, sandbox),
+                    lambda: book_in_odoo(say, db, config, odoo),
                     lambda: _flexit_shipments(say, db, config, sandbox),
-                    lambda: _greenbyte_shipment(say, db, config, world),
+                    lambda: _greenbyte(say, db, config, world),
                     lambda: _events(say, db, config, market),
                     lambda: _monitor(say, db, config),
                 ]
                 return next((code for step in steps if (code := step()) != 0), 0)
             finally:
                 db.close()
+
+
+def _add_events(config_path: Path, market: WebhookReceiver) -> None:
+    """Point ``platform.events`` at the marketplace stand-in (secret from the environment)."""
+    os.environ["IRP_DEMO_EVENTS_SECRET"] = (
+        "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    )
+    document = json.loads(config_path.read_text())
+    document.setdefault("platform", {})["events"] = {
+        "url": market.url,
+        "secret": "${IRP_DEMO_EVENTS_SECRET}",
+        "retry_seconds": 0.2,
+    }
+    config_path.write_text(json.dumps(document, indent=2) + "\n")
 
 
 def _offers(say: Say, db: Database, config: Config) -> int:
@@ -154,20 +174,16 @@ def _inbound(refurbisher: str, first: int, offers: list[dict[str, Any]]) -> list
 
 def _orders(say: Say, db: Database, config: Config, sandbox: FlexitSandbox) -> int:
     orders = _inbound("flexit", 5001, offer_rows(db, "flexit", listed_only=True, limit=4))
-    greenbyte = _inbound("greenbyte", 6001, offer_rows(db, "greenbyte", listed_only=True, limit=1))
     say("")
-    say(
-        f"2. orders: accept {len(orders)} FlexIT orders (countries as name, alpha-3, alpha-2) "
-        f"and {len(greenbyte)} GreenByte order"
-    )
-    for result in accept_orders(db, config, orders + greenbyte):
+    say(f"2. orders: accept {len(orders)} marketplace orders (countries as name, alpha-3, alpha-2)")
+    for result in accept_orders(db, config, orders):
         say(f"   {result.message}")
     say("   the sandbox will cut the connection right after FlexIT created one of them")
     _inject_last(sandbox, len(orders))
 
     say("")
-    say("3. submit: every due order, with bounded concurrency (GreenByte with OAuth2)")
-    _print_results(say, submit_pass(db, config, None))
+    say("3. submit: every due order, with bounded concurrency")
+    _print_results(say, submit_pass(db, config, "flexit"))
     say("   an uncertain order is never resent blindly: it is looked up first")
     time.sleep(1.2)
     say("")
@@ -181,7 +197,7 @@ def _orders(say: Say, db: Database, config: Config, sandbox: FlexitSandbox) -> i
         f"duplicates: {len(duplicates)}"
     )
     with db.connect() as conn:
-        states = {s.id: s.status for s in list_orders(conn)}
+        states = {s.id: s.status for s in list_orders(conn, refurbisher="flexit")}
     ok = all(state == "submitted" for state in states.values()) and not duplicates
     return 0 if ok else 1
 
@@ -192,7 +208,7 @@ def _flexit_shipments(say: Say, db: Database, config: Config, sandbox: FlexitSan
     interval = poll.interval_seconds
     say("")
     say(
-        f"5. shipments by polling: FlexIT is asked every {interval:g} s "
+        f"7. shipments by polling: FlexIT is asked every {interval:g} s "
         "(the demo moves IRP's clock one interval per poll)"
     )
     api = sandbox.order_api
@@ -212,10 +228,14 @@ def _flexit_shipments(say: Say, db: Database, config: Config, sandbox: FlexitSan
     return 0 if states == Counter({"delivered": 4}) else 1
 
 
-def _greenbyte_shipment(say: Say, db: Database, config: Config, world: SandboxWorld) -> int:
+def _greenbyte(say: Say, db: Database, config: Config, world: SandboxWorld) -> int:
     say("")
-    say("6. a GreenByte shipment arrives, signed with Standard Webhooks (what POST")
-    say("   /webhooks/greenbyte/shipments runs)")
+    say("8. GreenByte: one order sent with OAuth2, then its shipment arrives, signed with")
+    say("   Standard Webhooks (what POST /webhooks/greenbyte/shipments runs)")
+    orders = _inbound("greenbyte", 6001, offer_rows(db, "greenbyte", listed_only=True, limit=1))
+    for result in accept_orders(db, config, orders):
+        say(f"   {result.message}")
+    _print_results(say, submit_pass(db, config, "greenbyte"))
     (order,) = world.greenbyte.orders
     body, headers = world.greenbyte.shipment_delivery(order.id)
     answers = [
@@ -242,7 +262,7 @@ def _brief(body: dict[str, Any]) -> str:
 
 def _events(say: Say, db: Database, config: Config, market: WebhookReceiver) -> int:
     say("")
-    say("7. events to the marketplace: GET /api/events, and pushed (Standard Webhooks)")
+    say("9. events to the marketplace: GET /api/events, and pushed (Standard Webhooks)")
     with db.connect() as conn:
         page = read_events(conn, limit=1000)
     kinds = Counter(event["type"] for event in page.events)
@@ -263,7 +283,7 @@ def _events(say: Say, db: Database, config: Config, market: WebhookReceiver) -> 
 
 def _monitor(say: Say, db: Database, config: Config) -> int:
     say("")
-    say("8. irp monitor: every check of both refurbishers")
+    say("10. irp monitor: every check of both refurbishers")
     run = run_monitor(db, config)
     for r in run.results:
         value = "" if r.value is None else f"{r.value:g}"

@@ -39,7 +39,8 @@ def test_every_mistake_is_reported_at_once_without_the_secret() -> None:
         "`openssl rand -hex 32`",
         "IRP_API_TOKENS.dup: the same token is given to another name; each needs its own",
         "IRP_API_TOKENS.ops: the name is given twice",
-        "IRP_API_TOKENS.x.token: secret IRP_API_TOKENS.x.token is not set",
+        "IRP_API_TOKENS.x.token: still the placeholder XXXX…; set it with ${X_TOKEN} "
+        "or op://vault/item/field",
         "IRP_API_TOKENS.y.token: ${MISSING} is not set",
     ]
     assert OPS not in str(refused.value)
