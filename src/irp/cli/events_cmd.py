@@ -33,7 +33,7 @@ def list_command(
     limit: Annotated[int, typer.Option("--limit", help="At most this many (1-1000).")] = 100,
     json_output: JsonOption = False,
 ) -> None:
-    """Order events oldest first; ``--json`` prints {"events", "next_cursor", "has_more"}."""
+    """Order events oldest first; --json prints {"events", "next_cursor", "has_more"}."""
     from rich.table import Table
 
     from irp.events.read import CursorError, read_events

@@ -41,7 +41,7 @@ def list_command(
 ) -> None:
     """Shipments, newest first: order, reference, status, carrier and tracking.
 
-    ``--json`` prints a list of {"id", "refurbisher", "order_id", "given_order_id",
+    --json prints a list of {"id", "refurbisher", "order_id", "given_order_id",
     "external_reference", "status", "carrier", "tracking_code", "tracking_url",
     "shipped_at", "delivered_at", "lines", "source", "received_at", "matched_at"}.
     """
@@ -83,7 +83,7 @@ def poll_command(
 ) -> None:
     """Ask about every order whose shipment poll is due; exit 1 when a poll failed.
 
-    ``--json`` prints a list of {"order_id", "refurbisher", "outcome", "status",
+    --json prints a list of {"order_id", "refurbisher", "outcome", "status",
     "http_status", "detail"}; outcome is shipped, delivered, not_shipped, unchanged,
     refused or failed.
     """

@@ -21,7 +21,7 @@ PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 COMMAND = re.compile(r"(?<![\w/.-])irp((?: [a-z][a-z-]*)+)")
 # Commands other parts were adding when this test was written (the service, monitoring,
 # shipments, Odoo); their docs may name them. Remove each once it is in the tree.
-PLANNED = {"monitor": {}, "shipments": {}}
+PLANNED: dict[str, dict[str, object]] = {}
 
 
 def _tree(command: Any) -> dict[str, Any]:
