@@ -31,7 +31,7 @@ def keep_fresh(db: Database, ref: Refurbisher, report: SyncReport) -> None:
     """
     offers = ref.offers
     assert offers is not None and report.run_id is not None
-    with db.begin() as conn:
+    with db.write_transaction() as conn:
         now = db.now()
         run_store.purge_archive(
             conn, ref.key, older_than=now - timedelta(days=offers.archive_retention_days)

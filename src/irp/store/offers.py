@@ -18,22 +18,32 @@ Frames read back carry money as ``pl.Decimal(14, 4)``, datetimes as
 
 Unlisting an offer resets its ``row_hash`` to 0, so the next sync that sees the SKU
 again counts it as changed and rewrites its stock and listing.
+
+**The offers version.** Every write here goes through :class:`OfferWrite`, which first
+changes ``refurbishers.offers_version`` in the same transaction — by a random step, so
+two databases, or a database and its restored backup, never reach the same version by
+different writes. A reader that saw version V saw exactly the offers of V: the sync's
+local snapshot (``snapshot.py``) is trusted only at the version it was written for, and
+the sync's write chunks compare-and-set the version they planned against, so a change
+by another writer in between is never overwritten unseen. Changing the version first
+also orders writers on PostgreSQL (they queue on the refurbisher's row).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 
 import polars as pl
 import sqlalchemy as sa
 
-from irp.errors import StoreError
+from irp.errors import OffersChangedError, StoreError
 from irp.store import _frames
 from irp.store._frames import Kind
 from irp.store.tables import offers as offers_table
+from irp.store.tables import refurbishers as refurbishers_table
 from irp.store.types import sqlite_datetime, to_utc
 
 UNLIST_REASONS: Final = frozenset({"vanished", "invalid_row", "price_jump", "stale"})
@@ -101,17 +111,81 @@ def load_offer_index(
     return _frames.fetch_frame_for_keys(conn, "offers", kinds, refurbisher, "sku", skus)
 
 
-def index_version(conn: sa.Connection, refurbisher: str) -> object:
-    """What changes whenever any of ``refurbisher``'s offers is written: the newest
-    ``updated_at`` (every write here sets it; offers are never deleted).
+#: A version changes by a random step in [1, 2**32]: about 2**31 writes fit in BIGINT.
+_MAX_STEP = 2**32
 
-    Lets the sync read its index ahead, outside its transaction, and check it is
-    still current once inside (one lookup in the (refurbisher, updated_at) index).
+
+def offers_version(conn: sa.Connection, refurbisher: str) -> int:
+    """``refurbisher``'s offers version: it changes with every write to its offers.
+
+    0 for a refurbisher without a stored row (it has no offers either).
     """
-    query = sa.select(sa.func.max(offers_table.c.updated_at)).where(
-        offers_table.c.refurbisher == refurbisher
-    )
-    return conn.execute(query).scalar_one()
+    r = refurbishers_table.c
+    query = sa.select(r.offers_version).where(r.key == refurbisher)
+    return int(conn.execute(query).scalar_one_or_none() or 0)
+
+
+class OfferWrite:
+    """The writes of one transaction to one refurbisher's offers.
+
+    The first write changes the offers version, before it touches a row: without
+    ``expected``, whatever the version was; with ``expected``, only if the version is
+    still that (compare-and-set), else :class:`OffersChangedError` and nothing is
+    written. :attr:`version` is the version once this transaction commits.
+    """
+
+    def __init__(
+        self, conn: sa.Connection, refurbisher: str, *, expected: int | None = None
+    ) -> None:
+        self.conn, self.refurbisher = conn, refurbisher
+        self._expected = expected
+        self._version: int | None = None
+
+    @property
+    def version(self) -> int:
+        """The offers version after these writes (the current one if nothing was written)."""
+        if self._version is not None:
+            return self._version
+        if self._expected is not None:
+            return self._expected
+        return offers_version(self.conn, self.refurbisher)
+
+    def _change_version(self) -> None:
+        if self._version is not None:
+            return
+        r = refurbishers_table.c
+        step = secrets.randbelow(_MAX_STEP) + 1
+        query = sa.update(refurbishers_table).where(r.key == self.refurbisher)
+        if self._expected is not None:
+            query = query.where(r.offers_version == self._expected)
+        row = self.conn.execute(
+            query.values(offers_version=r.offers_version + step).returning(r.offers_version)
+        ).first()
+        if row is not None:
+            self._version = int(row[0])
+            return
+        if self._expected is not None and offers_version(self.conn, self.refurbisher):
+            raise OffersChangedError(
+                f"{self.refurbisher}: the offers changed since version {self._expected} "
+                f"(now {offers_version(self.conn, self.refurbisher)}): another writer "
+                "was at work"
+            )
+        raise StoreError(
+            f"offers of {self.refurbisher!r}: the refurbisher is not stored "
+            "(refurbishers.ensure_refurbisher comes first)"
+        )
+
+    def insert(self, df: pl.DataFrame, *, run_id: int | None, now: datetime) -> int:
+        """See :func:`insert_offers`."""
+        return _insert(self, df, run_id=run_id, now=now)
+
+    def update(self, df: pl.DataFrame, *, run_id: int | None, now: datetime) -> int:
+        """See :func:`update_offers`."""
+        return _update(self, df, run_id=run_id, now=now)
+
+    def unlist(self, skus: list[str], *, reason: str, run_id: int | None, now: datetime) -> int:
+        """See :func:`unlist_offers`."""
+        return _unlist(self, skus, reason=reason, run_id=run_id, now=now)
 
 
 def load_offers(
@@ -132,6 +206,11 @@ def insert_offers(
     ``df`` needs ``sku``, ``stock_available``, ``listed`` and ``row_hash``; other
     ``WRITABLE_COLUMNS`` are optional (NULL, ``above_srp`` false when absent).
     """
+    return OfferWrite(conn, refurbisher).insert(df, run_id=run_id, now=now)
+
+
+def _insert(write: OfferWrite, df: pl.DataFrame, *, run_id: int | None, now: datetime) -> int:
+    conn, refurbisher = write.conn, write.refurbisher
     missing = [c for c in ("sku", *_REQUIRED_ON_INSERT) if c not in df.columns]
     if missing:
         raise StoreError(f"insert_offers({refurbisher!r}): missing column(s) {', '.join(missing)}")
@@ -151,13 +230,13 @@ def insert_offers(
         "updated_at": _frames.db_datetime(conn, now),
         "last_run_id": run_id,
     }
+    write._change_version()
     if dialect == "sqlite":
         # Constants go into the statement as literals, so no per-row value is built.
         names = ", ".join(f'"{c}"' for c in [*frame.columns, *constants])
         literals = [_frames.sqlite_literal(v) for v in constants.values()]
         marks = ", ".join(["?"] * frame.width + literals)
-        with _sqlite_bulk_indexes(conn, frame.height):
-            _frames.execute_many(conn, f"INSERT INTO offers ({names}) VALUES ({marks})", frame)
+        _frames.execute_many(conn, f"INSERT INTO offers ({names}) VALUES ({marks})", frame)
     else:
         _frames.copy_in(conn, "offers", frame, constants=constants)
     return frame.height
@@ -172,6 +251,11 @@ def update_offers(
     ``unlisted_reason`` and ``vanished_at`` as nulls to clear them. Returns the number
     of offers updated (SKUs not stored are ignored).
     """
+    return OfferWrite(conn, refurbisher).update(df, run_id=run_id, now=now)
+
+
+def _update(write: OfferWrite, df: pl.DataFrame, *, run_id: int | None, now: datetime) -> int:
+    conn, refurbisher = write.conn, write.refurbisher
     if "sku" not in df.columns:
         raise StoreError(f"update_offers({refurbisher!r}): missing column sku")
     if df.height == 0:
@@ -179,6 +263,7 @@ def update_offers(
     dialect = conn.dialect.name
     frame = _prepare(df, refurbisher, dialect)
     columns = [c for c in frame.columns if c != "sku"]
+    write._change_version()
     if dialect == "sqlite":
         assignments = ", ".join(f'"{c}" = ?' for c in [*columns, "updated_at", "last_run_id"])
         ordered = frame.select(
@@ -222,6 +307,13 @@ def unlist_offers(
     Sets stock 0, ``listed`` false, ``unlisted_reason`` and (for ``vanished``)
     ``vanished_at``; resets ``row_hash`` to 0 so a reappearing SKU is rewritten.
     """
+    return OfferWrite(conn, refurbisher).unlist(skus, reason=reason, run_id=run_id, now=now)
+
+
+def _unlist(
+    write: OfferWrite, skus: list[str], *, reason: str, run_id: int | None, now: datetime
+) -> int:
+    conn, refurbisher = write.conn, write.refurbisher
     if reason not in UNLIST_REASONS:
         raise StoreError(
             f"unlist reason {reason!r}: expected one of {', '.join(sorted(UNLIST_REASONS))}"
@@ -230,6 +322,7 @@ def unlist_offers(
         return 0
     stamp = _frames.db_datetime(conn, now)
     vanished = stamp if reason == "vanished" else None
+    write._change_version()
     if conn.dialect.name == "sqlite":
         sql = (
             "UPDATE offers SET stock_available = 0, listed = 0, row_hash = 0, unlisted_reason = ?, "
@@ -260,35 +353,6 @@ def unlist_offers(
         },
     )
     return int(result.rowcount)
-
-
-#: Inserting at least this many rows, and most of the table, rebuilds its secondary
-#: indexes once afterwards instead of updating them row by row (a third of the time).
-_BULK_ROWS = 100_000
-
-
-@contextmanager
-def _sqlite_bulk_indexes(conn: sa.Connection, rows: int) -> Iterator[None]:
-    """SQLite: drop the secondary indexes of ``offers`` around a large insert.
-
-    Inside the caller's transaction, so the indexes are never missing for anyone
-    else: WAL readers keep seeing the committed table, and a failure rolls back the
-    drop. The unique (refurbisher, sku) index stays and still guards the insert.
-    PostgreSQL is left alone: DROP INDEX would lock out every reader of ``offers``.
-    """
-    if rows < _BULK_ROWS:
-        yield
-        return
-    stored = conn.execute(sa.select(sa.func.count()).select_from(offers_table)).scalar_one()
-    if stored > rows:
-        yield
-        return
-    indexes = [i for i in offers_table.indexes if not i.unique]
-    for index in indexes:
-        index.drop(conn, checkfirst=True)
-    yield
-    for index in indexes:
-        index.create(conn)
 
 
 def _prepare(df: pl.DataFrame, refurbisher: str, dialect: str) -> pl.DataFrame:

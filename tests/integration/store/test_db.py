@@ -25,13 +25,13 @@ def test_new_database_records_its_environment_and_reopens(database: Database, db
     with database.begin() as conn:
         meta = dict(conn.execute(sa.select(irp_meta.c.key, irp_meta.c.value)).tuples().all())
     assert meta["environment"] == "acceptance"
-    assert meta["schema_version"] == "0002"
+    assert meta["schema_version"] == "0003"
     again = open_database(db_url, "acceptance")
     with again.begin() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(irp_meta)).scalar_one() == 3
         revision = MigrationContext.configure(conn).get_current_revision()
     again.close()
-    assert revision == "0002"
+    assert revision == "0003"
 
 
 def test_database_of_another_environment_is_refused(database: Database, db_url: str) -> None:

@@ -1,0 +1,51 @@
+"""One offer sync in a process of its own, for tests that need a second writer or a kill.
+
+    python -m tests.integration.feeds.sync_child --config C --db URL --file FEED
+        [--chunk-rows N] [--die-before insert|update|unlist]
+
+``--die-before`` ends the process with ``os._exit(3)`` when the sync is about to write
+its first chunk of that kind: the chunks before it are committed, nothing after. The
+report is printed as JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from irp.config import load_config
+from irp.feeds import apply
+from irp.feeds.sync import SyncRequest, sync_offers
+from irp.store.db import open_database
+from irp.store.offers import OfferWrite
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", type=Path, required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--file", type=Path, required=True)
+    parser.add_argument("--refurbisher", default="flexit")
+    parser.add_argument("--chunk-rows", type=int)
+    parser.add_argument("--die-before", choices=("insert", "update", "unlist"))
+    args = parser.parse_args()
+    if args.chunk_rows:
+        apply.CHUNK_ROWS = args.chunk_rows
+    if args.die_before:
+
+        def die(*_: Any, **__: Any) -> int:
+            os._exit(3)
+
+        setattr(OfferWrite, args.die_before, die)
+    config = load_config(args.config, "acceptance")
+    db = open_database(args.db, "acceptance")
+    request = SyncRequest(config.refurbishers[args.refurbisher], args.config.parent, file=args.file)
+    print(json.dumps(sync_offers(db, request).to_json()))
+    db.close()
+
+
+if __name__ == "__main__":
+    main()
