@@ -44,6 +44,11 @@ if TYPE_CHECKING:
 CHUNK_ROWS = 50_000
 
 Step = Callable[[OfferWrite], int]
+Finish = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+def _as_is(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame
 
 
 def write_changes(
@@ -56,13 +61,18 @@ def write_changes(
     now: datetime,
     lease: LeaseKeeper,
     progress: Callable[[str], None],
+    finish: Finish = _as_is,
 ) -> int:
     """Write ``changes`` in chunks, from offers ``version``; the version afterwards.
+
+    ``finish`` completes each chunk of created and updated offers just before it is
+    written (the sync adds the price breakdown there, so a million of them are never
+    held at once).
 
     Raises ``OffersChangedError`` (nothing of that chunk written) when another writer
     changed the offers, and ``LockLostError`` when the sync lock was taken over.
     """
-    for step in _steps(changes, run_id=run_id, now=now):
+    for step in _steps(changes, run_id=run_id, now=now, finish=finish):
         lease.check()
         progress("write")
         with db.write_transaction() as conn:
@@ -72,7 +82,13 @@ def write_changes(
     return version
 
 
-def _steps(changes: OfferChanges, *, run_id: int | None, now: datetime) -> Iterator[Step]:
+def _steps(
+    changes: OfferChanges,
+    *,
+    run_id: int | None,
+    now: datetime,
+    finish: Finish,
+) -> Iterator[Step]:
     """The chunks of ``changes``: created, updated, held, then vanished offers."""
     created = changes.created.drop(LINE, strict=False)
     updated = changes.updated.drop(LINE, strict=False).with_columns(
@@ -87,20 +103,26 @@ def _steps(changes: OfferChanges, *, run_id: int | None, now: datetime) -> Itera
         pl.lit("price_jump").alias("unlisted_reason"),
     )
     for frame in created.iter_slices(CHUNK_ROWS):
-        yield partial(_insert, frame, run_id, now)
-    for frame in (*updated.iter_slices(CHUNK_ROWS), *held.iter_slices(CHUNK_ROWS)):
-        yield partial(_update, frame, run_id, now)
+        yield partial(_insert, frame, finish, run_id, now)
+    for frame in updated.iter_slices(CHUNK_ROWS):
+        yield partial(_update, frame, finish, run_id, now)
+    for frame in held.iter_slices(CHUNK_ROWS):
+        yield partial(_update, frame, _as_is, run_id, now)
     vanished = changes.vanished.get_column("sku")
     for start in range(0, vanished.len(), CHUNK_ROWS):
         yield partial(_unlist, vanished.slice(start, CHUNK_ROWS).to_list(), run_id, now)
 
 
-def _insert(frame: pl.DataFrame, run_id: int | None, now: datetime, write: OfferWrite) -> int:
-    return write.insert(frame, run_id=run_id, now=now)
+def _insert(
+    frame: pl.DataFrame, finish: Finish, run_id: int | None, now: datetime, write: OfferWrite
+) -> int:
+    return write.insert(finish(frame), run_id=run_id, now=now)
 
 
-def _update(frame: pl.DataFrame, run_id: int | None, now: datetime, write: OfferWrite) -> int:
-    return write.update(frame, run_id=run_id, now=now)
+def _update(
+    frame: pl.DataFrame, finish: Finish, run_id: int | None, now: datetime, write: OfferWrite
+) -> int:
+    return write.update(finish(frame), run_id=run_id, now=now)
 
 
 def _unlist(skus: list[str], run_id: int | None, now: datetime, write: OfferWrite) -> int:

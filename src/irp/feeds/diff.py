@@ -291,14 +291,19 @@ def diff_offers(
 
 
 def index_after(
-    split: Split, fresh_keys: pl.DataFrame, feed: pl.DataFrame, changes: OfferChanges
+    carried: pl.DataFrame,
+    rest: pl.DataFrame,
+    fresh_keys: pl.DataFrame,
+    feed: pl.DataFrame,
+    changes: OfferChanges,
 ) -> pl.DataFrame:
     """The stored offer index (``sku``, ``row_hash``, ``listed``) once ``changes`` are
     written, in feed order: what the next sync compares with (``snapshot.py``).
 
-    ``feed`` is the priced fresh rows (``line``, ``sku``, ``row_hash``, ``listed``) that
-    :func:`diff_offers` split into ``changes``; ``fresh_keys`` is ``line`` and trimmed
-    ``sku`` of every fresh row, valid or not. Offers keep the line where the feed has
+    ``carried`` and ``rest`` are those of :func:`split_unchanged`; ``feed`` is the priced
+    fresh rows (``line``, ``sku``, ``row_hash``, ``listed``) that :func:`diff_offers`
+    split into ``changes``; ``fresh_keys`` is ``line`` and trimmed ``sku`` of every fresh
+    row, valid or not. Offers keep the line where the feed has
     their SKU (even on a broken row), so a feed in a stable order stays aligned; offers
     the feed does not carry come last.
     """
@@ -307,7 +312,7 @@ def index_after(
     unlisted = pl.col("_off").fill_null(False)
     from_feed = feed.select("line", "sku", "row_hash", "listed").join(held, on="sku", how="left")
     others = (
-        split.rest.select("sku", "row_hash", "listed")
+        rest.select("sku", "row_hash", "listed")
         .join(feed.select("sku"), on="sku", how="anti")
         .join(vanished, on="sku", how="left")
         .join(fresh_keys.filter(pl.col("sku").is_first_distinct()), on="sku", how="left")
@@ -324,9 +329,9 @@ def index_after(
         )
         for frame in (from_feed, others)
     ]
-    carried = split.carried.select("line", "sku", "row_hash", "listed")
+    kept = carried.select("line", "sku", "row_hash", "listed")
     return (
-        pl.concat([carried, *settled], how="vertical_relaxed")
+        pl.concat([kept, *settled], how="vertical_relaxed")
         .sort("line", nulls_last=True, maintain_order=True)
         .drop("line")
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 import polars as pl
 
@@ -30,7 +31,7 @@ from irp.feeds.diff import (
 )
 from irp.feeds.format import CANONICAL_FIELDS, LINE
 from irp.feeds.parse import FeedFormat, RawFeed, RowIssue, kept_row_issues, validate_rows
-from irp.feeds.price import Pricing, price_offers
+from irp.feeds.price import LEVY_CENTS, Pricing, add_breakdown, price_offers
 
 #: What the diff needs besides the index: ``sku``, ``price_purchase_amount`` and
 #: ``held_purchase_amount`` of the stored offers among the given SKUs.
@@ -42,6 +43,9 @@ class SyncPlan:
     """What one sync will write, and what it found."""
 
     changes: OfferChanges
+    """Created and updated offers lack ``price_breakdown``: ``finish`` adds it."""
+    finish: Callable[[pl.DataFrame], pl.DataFrame]
+    """Adds ``price_breakdown`` to a slice of created or updated offers, as it is written."""
     index: pl.DataFrame
     """The offer index once ``changes`` are written (``diff.index_after``)."""
     errors: list[RowIssue]
@@ -63,34 +67,46 @@ def plan_sync(
     """Hash, split, validate, price and diff ``raw`` against ``baseline``.
 
     ``settings`` is the format and pricing fingerprint the row hashes are seeded with.
+    Pass ``raw`` without keeping a reference: a million rows of raw text hold a few
+    hundred MB, freed here as soon as they are validated.
     """
-    fields = [c for c in raw.frame.columns if c != LINE]
-    rows = raw.frame.with_columns(raw_row_hash(fields, settings).alias("row_hash"))
+    read_issues, rows_read, frame = raw.issues, raw.rows, raw.frame
+    del raw
+    fields = [c for c in frame.columns if c != LINE]
+    rows = frame.with_columns(raw_row_hash(fields, settings).alias("row_hash"))
+    del frame
     split = split_unchanged(rows, baseline.index)
-    offers, issues = validate_rows(split.fresh, fmt, keep=("row_hash",), flag="_has_issue")
+    owing = split.carried.filter(pl.col("has_issue")).select(LINE)
+    issues = kept_row_issues(rows.join(owing, on=LINE, how="semi"), fmt) if owing.height else []
+    del rows
+    carried, rest, fresh = split.carried, split.rest, split.fresh
+    listed_before = split.listed_before
+    del split
+    fresh_keys = fresh.select(LINE, pl.col("sku").str.strip_chars())
+    offers, fresh_issues = validate_rows(fresh, fmt, keep=("row_hash",), flag="_has_issue")
+    del fresh
     offers = offers.with_columns(
         with_issue_bit(pl.col("row_hash"), pl.col("_has_issue")).alias("row_hash")
     ).drop("_has_issue")
-    owing = split.carried.filter(pl.col("has_issue")).select(LINE)
-    if owing.height:
-        issues += kept_row_issues(rows.join(owing, on=LINE, how="semi"), fmt)
-    fresh_keys = split.fresh.select(LINE, pl.col("sku").str.strip_chars())
-    del rows
-    priced = stored_columns(price_offers(offers, pricing), fmt)
-    stored = _with_prices(split.rest, priced.get_column("sku"), stored_prices)
+    valid = offers.height + carried.height
+    priced = stored_columns(price_offers(offers, pricing, breakdown=False), fmt)
+    del offers
+    stored = _with_prices(rest, priced.get_column("sku"), stored_prices)
     changes = diff_offers(
         priced,
         stored,
         max_price_change_ratio=max_price_change_ratio,
-        carried=split.carried.height,
-        listed_before=split.listed_before,
+        carried=carried.height,
+        listed_before=listed_before,
     )
+    del stored
     return SyncPlan(
         changes=changes,
-        index=index_after(split, fresh_keys, priced, changes),
-        errors=sorted(raw.issues + issues, key=lambda issue: issue.line),
-        rows=raw.rows,
-        valid=offers.height + split.carried.height,
+        finish=partial(add_breakdown, pricing=pricing),
+        index=index_after(carried, rest, fresh_keys, priced, changes),
+        errors=sorted(read_issues + issues + fresh_issues, key=lambda issue: issue.line),
+        rows=rows_read,
+        valid=valid,
         baseline=baseline,
     )
 
@@ -115,7 +131,11 @@ def _with_prices(rest: pl.DataFrame, skus: pl.Series, stored_prices: StoredPrice
 
 
 def stored_columns(priced: pl.DataFrame, fmt: FeedFormat) -> pl.DataFrame:
-    """Keep ``line`` and the stored columns; fold extra mapped fields into ``extra`` JSON."""
+    """Keep ``line`` and the stored columns; fold extra mapped fields into ``extra`` JSON.
+
+    ``priced`` comes from ``price_offers(..., breakdown=False)``: the levy stays for
+    :func:`~irp.feeds.price.add_breakdown`.
+    """
     extra_fields = [f for f in fmt.mapping if f not in CANONICAL_FIELDS]
     if extra_fields:
         extra = pl.struct([pl.col(f) for f in extra_fields]).struct.json_encode()
@@ -129,7 +149,7 @@ def stored_columns(priced: pl.DataFrame, fmt: FeedFormat) -> pl.DataFrame:
         "price_selling_amount_incl_vat",
         "listed",
         "above_srp",
-        "price_breakdown",
+        LEVY_CENTS,
         "extra",
         "row_hash",
     )

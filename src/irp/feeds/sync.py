@@ -242,7 +242,9 @@ def _sync_locked(
         return _finish(db, report, run_fields)
     run_fields["encoding"] = raw.encoding
     apply = _Apply(db, request, report, fmt, pricing, settings, lease, snapshots)
-    return _finish(db, apply.run(raw, baseline, run_fields["archive_id"]), run_fields)
+    apply.raw = raw
+    del raw  # the plan frees the raw text once it is validated
+    return _finish(db, apply.run(baseline, run_fields["archive_id"]), run_fields)
 
 
 class _Apply:
@@ -267,21 +269,24 @@ class _Apply:
         assert offers_cfg is not None
         self.max_unlist = Decimal(str(offers_cfg.max_unlist_ratio))
         self.max_price_change = Decimal(str(offers_cfg.max_price_change_ratio))
+        self.raw: RawFeed | None = None
 
-    def run(self, raw: RawFeed, baseline: OfferBaseline, archive_id: object) -> SyncReport:
+    def _take_raw(self) -> RawFeed:
+        raw, self.raw = self.raw, None
+        assert raw is not None
+        return raw
+
+    def run(self, baseline: OfferBaseline, archive_id: object) -> SyncReport:
         key, report = self.request.refurbisher.key, self.report
-        plan = self._plan(raw, baseline)
-        del raw
+        plan = self._plan(self._take_raw, baseline)
         try:
             return self._write(plan)
         except OffersChangedError as exc:
             log.warning("%s; planning again", exc)
         del plan
         assert isinstance(archive_id, int)
-        data = _archived(self.db, archive_id)
-        assert data is not None  # archived by this run a moment ago
-        plan = self._plan(read_feed(data, self.fmt), load_baseline(self.db, key, self.snapshots))
-        del data
+        baseline = load_baseline(self.db, key, self.snapshots)
+        plan = self._plan(lambda: self._archived_feed(archive_id), baseline)
         try:
             return self._write(plan)
         except OffersChangedError as exc:
@@ -292,7 +297,12 @@ class _Apply:
             )
             return report
 
-    def _plan(self, raw: RawFeed, baseline: OfferBaseline) -> SyncPlan:
+    def _archived_feed(self, archive_id: int) -> RawFeed:
+        data = _archived(self.db, archive_id)
+        assert data is not None  # archived by this run a moment ago
+        return read_feed(data, self.fmt)
+
+    def _plan(self, take: Callable[[], RawFeed], baseline: OfferBaseline) -> SyncPlan:
         self.request.progress("diff")
         key = self.request.refurbisher.key
         log.info(
@@ -302,7 +312,7 @@ class _Apply:
             baseline.version,
         )
         return plan_sync(
-            raw,
+            take(),  # no reference kept: the plan frees the raw text early
             self.fmt,
             self.pricing,
             settings=self.settings,
@@ -335,6 +345,7 @@ class _Apply:
                 now=self.db.now(),
                 lease=self.lease,
                 progress=self.request.progress,
+                finish=plan.finish,
             )
         except LockLostError as exc:
             report.status = SyncStatus.FAILED
