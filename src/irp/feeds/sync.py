@@ -131,6 +131,17 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
             locks.release_refurbisher(conn, ref.key, owner)
 
 
+def fail_abandoned_runs(db: Database) -> list[int]:
+    """Mark ``failed`` every sync run, of any refurbisher, left ``running`` by a process
+    that is gone; their ids. For a service to call when it starts (a sync does it for
+    its own refurbisher)."""
+    with db.write_transaction() as conn:
+        failed = run_store.fail_abandoned_runs(conn, now=database_now(conn))
+    for run_id in failed:
+        log.warning("sync run %s was left running by a process that is gone", run_id)
+    return failed
+
+
 def _busy_message(conn: sa.Connection, key: str) -> str:
     current = locks.holder(conn, f"sync:{key}")
     who = (

@@ -237,6 +237,20 @@ def test_interrupted_sync_is_completed_by_the_next_and_its_hold_is_no_confirmati
     assert stored(syncs.database)["FLX-1"]["price_purchase_amount"] == Decimal("2490.00")
 
 
+def test_run_of_a_killed_sync_is_failed_when_a_service_starts(syncs: Syncs) -> None:
+    killed = syncs.child(list(BASE_ROWS), "--die-before", "insert")
+    assert killed.returncode == 3, killed.stderr
+    (run,) = runs(syncs.database)
+    assert run["status"] == "running"
+
+    assert sync_module.fail_abandoned_runs(syncs.database) == [run["id"]]
+
+    (run,) = runs(syncs.database)
+    assert run["status"] == "failed"
+    assert run["message"].startswith("flexit: the sync process (pid ")
+    assert sync_module.fail_abandoned_runs(syncs.database) == []
+
+
 def _write_between_chunks(syncs: Syncs, every_chunk: bool) -> Callable[[str], None]:
     """A progress hook: when the sync starts its second chunk, another writer unlists
     FLX-4 (as stale stock would be) in a transaction of its own."""
