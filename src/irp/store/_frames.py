@@ -11,6 +11,7 @@ Values are converted column-wise in polars to exactly what ``types.py`` stores
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -143,7 +144,6 @@ def fetch_frame(
     )
 
 
-_KEYS_PER_QUERY = 500
 _KEYS_BEFORE_FULL_SCAN = 50_000
 
 
@@ -157,9 +157,9 @@ def fetch_frame_for_keys(
 ) -> pl.DataFrame:
     """Like :func:`fetch_frame` for ``refurbisher``'s rows whose ``key`` is in ``keys``.
 
-    A few thousand keys are looked up through the unique index (SQLite: in batches of
-    ``IN (...)``; PostgreSQL: one ``= ANY(array)``); past ``_KEYS_BEFORE_FULL_SCAN``
-    one scan of the refurbisher's rows is cheaper.
+    A few thousand keys are looked up through the unique index in one query (SQLite:
+    ``IN`` a ``json_each`` of one JSON array; PostgreSQL: ``= ANY(array)``); past
+    ``_KEYS_BEFORE_FULL_SCAN`` one scan of the refurbisher's rows is cheaper.
     """
     where = "refurbisher = %s"
     if keys.len() > _KEYS_BEFORE_FULL_SCAN:
@@ -176,14 +176,11 @@ def fetch_frame_for_keys(
         return frame.with_columns(
             from_db_column(frame.get_column(c), k).alias(c) for c, k in columns.items()
         )
-    values = keys.to_list()
-    parts = []
-    for start in range(0, len(values), _KEYS_PER_QUERY):
-        marks = ", ".join("%s" for _ in values[start : start + _KEYS_PER_QUERY])
-        condition = f"{where} AND {_quote(key)} IN ({marks})"
-        batch = values[start : start + _KEYS_PER_QUERY]
-        parts.append(fetch_frame(conn, table, columns, condition, [refurbisher, *batch]))
-    return pl.concat(parts)
+    # SQLite: one query; the keys travel as one JSON array, unpacked by json_each and
+    # probed in the unique index.
+    condition = f"{where} AND {_quote(key)} IN (SELECT value FROM json_each(%s))"
+    keys_json = json.dumps(keys.unique().to_list())
+    return fetch_frame(conn, table, columns, condition, [refurbisher, keys_json])
 
 
 _ROWS_PER_CHUNK = 50_000
