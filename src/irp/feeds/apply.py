@@ -1,4 +1,5 @@
-"""Writing a sync plan: short transactions, each guarded by the offers version.
+"""Applying a read feed to the stored offers: plan, guard, write in short transactions
+each guarded by the offers version, and plan again when another writer got in between.
 
 SQLite has one writer at a time. A million-row sync written in one transaction would
 hold the write lock for seconds, and intake and order submission — which write too,
@@ -20,25 +21,41 @@ next sync marks it failed (``runs.fail_abandoned_runs``). That next sync repairs
 mix by its ordinary diff: it is not ``unchanged`` (the interrupted run never
 succeeded), the written offers now match the feed and are carried over, and the rest
 is written. One rule needs care: a price jump held by an unfinished run is not a
-confirmation — see ``sync._stored_prices``.
+confirmation — see :func:`_stored_prices`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING
 
 import polars as pl
 
+from irp.errors import LockLostError, OffersChangedError
+from irp.feeds.background import OfferBaseline, load_baseline
 from irp.feeds.diff import UNLISTED_HASH, OfferChanges
 from irp.feeds.format import LINE
+from irp.feeds.parse import FeedFormat, RawFeed, read_feed
+from irp.feeds.plan import SyncPlan, plan_sync
+from irp.feeds.price import Pricing
+from irp.feeds.report import SyncReport, SyncStatus
+from irp.store import offers as offer_store
+from irp.store import runs as run_store
 from irp.store.offers import OfferWrite
+from irp.store.snapshot import OfferSnapshots
 
 if TYPE_CHECKING:
     from irp.store.db import Database
     from irp.store.locks import LeaseKeeper
+
+log = logging.getLogger(__name__)
+
+#: Why a plan must not be applied ("" when it may): the sync's guards.
+Guard = Callable[[SyncReport, OfferChanges], str]
 
 #: Offers per write transaction: about a quarter of a second of SQLite's write lock here.
 CHUNK_ROWS = 50_000
@@ -49,6 +66,175 @@ Finish = Callable[[pl.DataFrame], pl.DataFrame]
 
 def _as_is(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
+
+
+class FeedApplier:
+    """Plan a read feed against the stored offers, guard, and write; plan again (once)
+    when another writer changed the offers meanwhile. The outcome goes into ``report``.
+
+    Hand the feed over as :attr:`raw` (keeping no reference): the plan frees its text
+    as soon as it is validated.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        report: SyncReport,
+        *,
+        fmt: FeedFormat,
+        pricing: Pricing,
+        settings: str,
+        max_price_change_ratio: Decimal,
+        guard: Guard,
+        force: bool,
+        lease: LeaseKeeper,
+        snapshots: OfferSnapshots,
+        progress: Callable[[str], None],
+    ) -> None:
+        self.db, self.report, self.key = db, report, report.refurbisher
+        self.fmt, self.pricing, self.settings = fmt, pricing, settings
+        self.max_price_change = max_price_change_ratio
+        self.guard, self.force, self.progress = guard, force, progress
+        self.lease, self.snapshots = lease, snapshots
+        self.raw: RawFeed | None = None
+
+    def _take_raw(self) -> RawFeed:
+        raw, self.raw = self.raw, None
+        assert raw is not None
+        return raw
+
+    def run(self, baseline: OfferBaseline, archive_id: int) -> SyncReport:
+        """Apply the feed; ``archive_id`` is its archived copy (read again to re-plan)."""
+        report = self.report
+        plan = self._plan(self._take_raw, baseline)
+        try:
+            return self._write(plan)
+        except OffersChangedError as exc:
+            log.warning("%s; planning again", exc)
+        del plan
+        baseline = load_baseline(self.db, self.key, self.snapshots)
+        plan = self._plan(lambda: self._archived_feed(archive_id), baseline)
+        try:
+            return self._write(plan)
+        except OffersChangedError as exc:
+            report.status = SyncStatus.FAILED
+            report.message = (
+                f"{exc}, twice during this sync; what it wrote stays, and the next sync "
+                "writes the rest"
+            )
+            return report
+
+    def _archived_feed(self, archive_id: int) -> RawFeed:
+        data = _archived(self.db, archive_id)
+        assert data is not None  # archived by this run a moment ago
+        return read_feed(data, self.fmt)
+
+    def _plan(self, take: Callable[[], RawFeed], baseline: OfferBaseline) -> SyncPlan:
+        self.progress("diff")
+        log.info(
+            "%s: comparing with the stored offers from the %s (offers version %s)",
+            self.key,
+            baseline.source,
+            baseline.version,
+        )
+        return plan_sync(
+            take(),  # no reference kept: the plan frees the raw text early
+            self.fmt,
+            self.pricing,
+            settings=self.settings,
+            baseline=baseline,
+            stored_prices=partial(_stored_prices, self.db, self.key),
+            max_price_change_ratio=self.max_price_change,
+        )
+
+    def _write(self, plan: SyncPlan) -> SyncReport:
+        key, report = self.key, self.report
+        changes = plan.changes
+        report.rows, report.valid = plan.rows, plan.valid
+        report.invalid = report.rows - report.valid
+        report.errors = plan.errors
+        refusal = self.guard(report, changes)
+        if refusal and not self.force:
+            report.status = SyncStatus.REFUSED
+            report.message = refusal
+            report.listed = changes.listed_before
+            self._keep(plan.baseline, plan.baseline.version)
+            return report
+        self.progress("write")
+        try:
+            version = write_changes(
+                self.db,
+                key,
+                changes,
+                version=plan.baseline.version,
+                run_id=report.run_id,
+                now=self.db.now(),
+                lease=self.lease,
+                progress=self.progress,
+                finish=plan.finish,
+            )
+        except LockLostError as exc:
+            report.status = SyncStatus.FAILED
+            report.message = f"{key}: {exc}"
+            return report
+        self.snapshots.save(key, version, plan.index)
+        _count(report, changes)
+        report.status = SyncStatus.OK
+        report.message = f"forced past the guard: {refusal}" if refusal else ""
+        return report
+
+    def _keep(self, baseline: OfferBaseline, version: int) -> None:
+        if baseline.source == "database":
+            self.snapshots.save(self.key, version, baseline.index)
+
+
+def _count(report: SyncReport, changes: OfferChanges) -> None:
+    report.created = changes.created.height
+    report.updated = changes.updated.height
+    report.unchanged = changes.unchanged
+    report.held = changes.held.height
+    report.unlisted = changes.vanished.height
+    report.listed = changes.listed_after
+
+
+#: What the diff needs of the stored offers the feed changes.
+_PRICES = ("sku", "price_purchase_amount", "held_purchase_amount", "last_run_id")
+
+
+def _stored_prices(db: Database, key: str, skus: pl.Series) -> pl.DataFrame:
+    """The stored prices of ``key``'s offers among ``skus``, for the diff.
+
+    A held price jump is confirmed when the next sync brings the same price — but only
+    if the hold was written by a run that finished: a sync interrupted between its
+    chunks must not turn its own holds into confirmations when the same feed is
+    synced again. Such a hold is treated as new (held once more by this run).
+    """
+    with db.connect() as conn:
+        prices = offer_store.load_offer_index(conn, key, columns=_PRICES, skus=skus)
+        holders = (
+            prices.filter(pl.col("held_purchase_amount").is_not_null())
+            .get_column("last_run_id")
+            .drop_nulls()
+            .unique()
+            .to_list()
+        )
+        finished = run_store.runs_with_status(conn, holders, "ok") if holders else set()
+    unfinished_hold = pl.col("last_run_id").is_not_null() & ~pl.col("last_run_id").is_in(
+        list(finished)
+    )
+    return prices.select(
+        "sku",
+        "price_purchase_amount",
+        pl.when(unfinished_hold)
+        .then(pl.lit(None, pl.Decimal(14, 4)))
+        .otherwise(pl.col("held_purchase_amount"))
+        .alias("held_purchase_amount"),
+    )
+
+
+def _archived(db: Database, archive_id: int) -> bytes | None:
+    with db.connect() as conn:
+        return run_store.read_archived_feed(conn, archive_id)
 
 
 def write_changes(

@@ -30,22 +30,19 @@ from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING
 
-import polars as pl
 import sqlalchemy as sa
 
-from irp.errors import FeedError, LockLostError, OffersChangedError, SourceError
-from irp.feeds.apply import write_changes
-from irp.feeds.background import Archiver, BaselineLoader, OfferBaseline, load_baseline
+from irp.errors import FeedError, SourceError
+from irp.feeds.apply import FeedApplier
+from irp.feeds.background import Archiver, BaselineLoader
 from irp.feeds.diff import OfferChanges
 from irp.feeds.freshness import fresh_version_of_stale_offers, keep_fresh
 from irp.feeds.parse import FeedFormat, RawFeed, RowIssue, read_feed
-from irp.feeds.plan import SyncPlan, plan_sync
 from irp.feeds.price import Pricing
 from irp.feeds.report import SyncReport, SyncStatus
 from irp.sources import FetchOutcome, RemoteStat, open_source
 from irp.sources.local import LocalFileSource
 from irp.store import locks
-from irp.store import offers as offer_store
 from irp.store import runs as run_store
 from irp.store.db import database_now
 from irp.store.refurbishers import ensure_refurbisher
@@ -209,7 +206,8 @@ def _sync_locked(
         # Same file, new pricing or mapping: re-price from the archived copy.
         data = None
         if last["archive_id"] is not None:
-            data = _archived(db, last["archive_id"])
+            with db.connect() as conn:
+                data = run_store.read_archived_feed(conn, last["archive_id"])
         if data is None:
             data = _fetch(request, None).data
         assert data is not None
@@ -252,174 +250,24 @@ def _sync_locked(
     if raw is None:
         return _finish(db, report, run_fields)
     run_fields["encoding"] = raw.encoding
-    apply = _Apply(db, request, report, fmt, pricing, settings, lease, snapshots)
-    apply.raw = raw
+    applier = FeedApplier(
+        db,
+        report,
+        fmt=fmt,
+        pricing=pricing,
+        settings=settings,
+        max_price_change_ratio=Decimal(str(offers_cfg.max_price_change_ratio)),
+        guard=partial(_guard, ref.key, max_ratio=Decimal(str(offers_cfg.max_unlist_ratio))),
+        force=request.force,
+        lease=lease,
+        snapshots=snapshots,
+        progress=request.progress,
+    )
+    applier.raw = raw
     del raw  # the plan frees the raw text once it is validated
-    return _finish(db, apply.run(baseline, run_fields["archive_id"]), run_fields)
-
-
-class _Apply:
-    """Plan a read feed against the stored offers, guard, and write; plan again (once)
-    when another writer changed the offers meanwhile."""
-
-    def __init__(
-        self,
-        db: Database,
-        request: SyncRequest,
-        report: SyncReport,
-        fmt: FeedFormat,
-        pricing: Pricing,
-        settings: str,
-        lease: locks.LeaseKeeper,
-        snapshots: OfferSnapshots,
-    ) -> None:
-        self.db, self.request, self.report = db, request, report
-        self.fmt, self.pricing, self.settings = fmt, pricing, settings
-        self.lease, self.snapshots = lease, snapshots
-        offers_cfg = request.refurbisher.offers
-        assert offers_cfg is not None
-        self.max_unlist = Decimal(str(offers_cfg.max_unlist_ratio))
-        self.max_price_change = Decimal(str(offers_cfg.max_price_change_ratio))
-        self.raw: RawFeed | None = None
-
-    def _take_raw(self) -> RawFeed:
-        raw, self.raw = self.raw, None
-        assert raw is not None
-        return raw
-
-    def run(self, baseline: OfferBaseline, archive_id: object) -> SyncReport:
-        key, report = self.request.refurbisher.key, self.report
-        plan = self._plan(self._take_raw, baseline)
-        try:
-            return self._write(plan)
-        except OffersChangedError as exc:
-            log.warning("%s; planning again", exc)
-        del plan
-        assert isinstance(archive_id, int)
-        baseline = load_baseline(self.db, key, self.snapshots)
-        plan = self._plan(lambda: self._archived_feed(archive_id), baseline)
-        try:
-            return self._write(plan)
-        except OffersChangedError as exc:
-            report.status = SyncStatus.FAILED
-            report.message = (
-                f"{exc}, twice during this sync; what it wrote stays, and the next sync "
-                "writes the rest"
-            )
-            return report
-
-    def _archived_feed(self, archive_id: int) -> RawFeed:
-        data = _archived(self.db, archive_id)
-        assert data is not None  # archived by this run a moment ago
-        return read_feed(data, self.fmt)
-
-    def _plan(self, take: Callable[[], RawFeed], baseline: OfferBaseline) -> SyncPlan:
-        self.request.progress("diff")
-        key = self.request.refurbisher.key
-        log.info(
-            "%s: comparing with the stored offers from the %s (offers version %s)",
-            key,
-            baseline.source,
-            baseline.version,
-        )
-        return plan_sync(
-            take(),  # no reference kept: the plan frees the raw text early
-            self.fmt,
-            self.pricing,
-            settings=self.settings,
-            baseline=baseline,
-            stored_prices=partial(_stored_prices, self.db, key),
-            max_price_change_ratio=self.max_price_change,
-        )
-
-    def _write(self, plan: SyncPlan) -> SyncReport:
-        key, report = self.request.refurbisher.key, self.report
-        changes = plan.changes
-        report.rows, report.valid = plan.rows, plan.valid
-        report.invalid = report.rows - report.valid
-        report.errors = plan.errors
-        refusal = _guard(key, report, changes, self.max_unlist)
-        if refusal and not self.request.force:
-            report.status = SyncStatus.REFUSED
-            report.message = refusal
-            report.listed = changes.listed_before
-            self._keep(plan.baseline, plan.baseline.version)
-            return report
-        self.request.progress("write")
-        try:
-            version = write_changes(
-                self.db,
-                key,
-                changes,
-                version=plan.baseline.version,
-                run_id=report.run_id,
-                now=self.db.now(),
-                lease=self.lease,
-                progress=self.request.progress,
-                finish=plan.finish,
-            )
-        except LockLostError as exc:
-            report.status = SyncStatus.FAILED
-            report.message = f"{key}: {exc}"
-            return report
-        self.snapshots.save(key, version, plan.index)
-        _count(report, changes)
-        report.status = SyncStatus.OK
-        report.message = f"forced past the guard: {refusal}" if refusal else ""
-        return report
-
-    def _keep(self, baseline: OfferBaseline, version: int) -> None:
-        if baseline.source == "database":
-            self.snapshots.save(self.request.refurbisher.key, version, baseline.index)
-
-
-def _count(report: SyncReport, changes: OfferChanges) -> None:
-    report.created = changes.created.height
-    report.updated = changes.updated.height
-    report.unchanged = changes.unchanged
-    report.held = changes.held.height
-    report.unlisted = changes.vanished.height
-    report.listed = changes.listed_after
-
-
-#: What the diff needs of the stored offers the feed changes.
-_PRICES = ("sku", "price_purchase_amount", "held_purchase_amount", "last_run_id")
-
-
-def _stored_prices(db: Database, key: str, skus: pl.Series) -> pl.DataFrame:
-    """The stored prices of ``key``'s offers among ``skus``, for the diff.
-
-    A held price jump is confirmed when the next sync brings the same price — but only
-    if the hold was written by a run that finished: a sync interrupted between its
-    chunks must not turn its own holds into confirmations when the same feed is
-    synced again. Such a hold is treated as new (held once more by this run).
-    """
-    with db.connect() as conn:
-        prices = offer_store.load_offer_index(conn, key, columns=_PRICES, skus=skus)
-        holders = (
-            prices.filter(pl.col("held_purchase_amount").is_not_null())
-            .get_column("last_run_id")
-            .drop_nulls()
-            .unique()
-            .to_list()
-        )
-        finished = run_store.runs_with_status(conn, holders, "ok") if holders else set()
-    unfinished_hold = pl.col("last_run_id").is_not_null() & ~pl.col("last_run_id").is_in(
-        list(finished)
-    )
-    return prices.select(
-        "sku",
-        "price_purchase_amount",
-        pl.when(unfinished_hold)
-        .then(pl.lit(None, pl.Decimal(14, 4)))
-        .otherwise(pl.col("held_purchase_amount"))
-        .alias("held_purchase_amount"),
-    )
-
-
-def _archived(db: Database, archive_id: int) -> bytes | None:
-    with db.connect() as conn:
-        return run_store.read_archived_feed(conn, archive_id)
+    archive_id = run_fields["archive_id"]
+    assert isinstance(archive_id, int)
+    return _finish(db, applier.run(baseline, archive_id), run_fields)
 
 
 def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
@@ -445,7 +293,7 @@ def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
     return outcome
 
 
-def _guard(key: str, report: SyncReport, changes: OfferChanges, max_ratio: Decimal) -> str:
+def _guard(key: str, report: SyncReport, changes: OfferChanges, *, max_ratio: Decimal) -> str:
     """Why this sync must not be applied, or "" when it may."""
     if report.valid == 0:
         return (

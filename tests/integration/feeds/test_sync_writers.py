@@ -142,7 +142,7 @@ def test_warm_sync_compares_with_the_snapshot_while_it_is_current(
     syncs: Syncs, caplog: pytest.LogCaptureFixture
 ) -> None:
     syncs.sync(BASE_ROWS)
-    caplog.set_level(logging.INFO, logger="irp.feeds.sync")
+    caplog.set_level(logging.INFO, logger="irp.feeds.apply")
 
     report = syncs.sync(changed(BASE_ROWS, "FLX-3", stock="7"))
 
@@ -169,7 +169,7 @@ def test_offers_changed_by_another_process_between_syncs_are_not_missed(
     )
     subprocess.run([sys.executable, "-c", other_process, syncs.db_url], check=True, timeout=60)
     assert stored(syncs.database)["FLX-1"]["listed"] is False
-    caplog.set_level(logging.INFO, logger="irp.feeds.sync")
+    caplog.set_level(logging.INFO, logger="irp.feeds.apply")
 
     # FLX-1's row is the same as in the snapshot; only the database knows it was unlisted.
     report = syncs.sync(changed(BASE_ROWS, "FLX-3", stock="7"))
@@ -276,7 +276,7 @@ def test_other_writer_between_chunks_makes_the_sync_plan_again(
     syncs.sync(BASE_ROWS)
     monkeypatch.setattr("irp.feeds.apply.CHUNK_ROWS", 1)
     feed = changed(changed(BASE_ROWS, "FLX-3", stock="7"), "FLX-5", stock="9")
-    caplog.set_level(logging.WARNING, logger="irp.feeds.sync")
+    caplog.set_level(logging.WARNING, logger="irp.feeds.apply")
 
     report = syncs.sync(feed, progress=_write_between_chunks(syncs, every_chunk=False))
 
