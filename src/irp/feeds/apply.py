@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -60,7 +62,6 @@ Guard = Callable[[SyncReport, OfferChanges], str]
 #: Offers per write transaction: about a quarter of a second of SQLite's write lock here.
 CHUNK_ROWS = 50_000
 
-Step = Callable[[OfferWrite], int]
 Finish = Callable[[pl.DataFrame], pl.DataFrame]
 
 
@@ -253,29 +254,39 @@ def write_changes(
 
     ``finish`` completes each chunk of created and updated offers just before it is
     written (the sync adds the price breakdown there, so a million of them are never
-    held at once).
+    held at once). The next chunk is prepared (finished, converted for the driver) in
+    a thread while the current one is written: on PostgreSQL the server works on one
+    while the client prepares the other.
 
     Raises ``OffersChangedError`` (nothing of that chunk written) when another writer
     changed the offers, and ``LockLostError`` when the sync lock was taken over.
     """
-    for step in _steps(changes, run_id=run_id, now=now, finish=finish):
-        lease.check()
-        progress("write")
-        with db.write_transaction() as conn:
-            write = OfferWrite(conn, key, expected=version)
-            step(write)
-        version = write.version
+    steps = list(_steps(changes, key, dialect=db.dialect, run_id=run_id, now=now, finish=finish))
+    with ThreadPoolExecutor(1, thread_name_prefix=f"prepare-{key}") as ahead:
+        upcoming = ahead.submit(steps[0]) if steps else None
+        for index in range(len(steps)):
+            assert upcoming is not None
+            ready = upcoming.result()
+            upcoming = ahead.submit(steps[index + 1]) if index + 1 < len(steps) else None
+            lease.check()
+            progress("write")
+            with db.write_transaction() as conn:
+                write = OfferWrite(conn, key, expected=version)
+                write.write(ready)
+            version = write.version
     return version
 
 
 def _steps(
     changes: OfferChanges,
+    key: str,
     *,
+    dialect: str,
     run_id: int | None,
     now: datetime,
     finish: Finish,
-) -> Iterator[Step]:
-    """The chunks of ``changes``: created, updated, held, then vanished offers."""
+) -> Iterator[Callable[[], offer_store.ReadyWrite]]:
+    """The chunks of ``changes`` to prepare: created, updated, held, then vanished."""
     created = changes.created.drop(LINE, strict=False)
     updated = changes.updated.drop(LINE, strict=False).with_columns(
         pl.lit(None, pl.Decimal(14, 4)).alias("held_purchase_amount"),
@@ -288,28 +299,43 @@ def _steps(
         pl.lit(UNLISTED_HASH, pl.Int64).alias("row_hash"),
         pl.lit("price_jump").alias("unlisted_reason"),
     )
-    for frame in created.iter_slices(CHUNK_ROWS):
-        yield partial(_insert, frame, finish, run_id, now)
+    chunk = _Chunks(key, dialect, run_id, now)
+    for frame in created.iter_slices(CHUNK_ROWS):  # finished when prepared, not now
+        yield partial(chunk.insert, frame, finish)
     for frame in updated.iter_slices(CHUNK_ROWS):
-        yield partial(_update, frame, finish, run_id, now)
+        yield partial(chunk.update, frame, finish)
     for frame in held.iter_slices(CHUNK_ROWS):
-        yield partial(_update, frame, _as_is, run_id, now)
+        yield partial(chunk.update, frame, _as_is)
     vanished = changes.vanished.get_column("sku")
     for start in range(0, vanished.len(), CHUNK_ROWS):
-        yield partial(_unlist, vanished.slice(start, CHUNK_ROWS).to_list(), run_id, now)
+        yield partial(chunk.unlist, vanished.slice(start, CHUNK_ROWS))
 
 
-def _insert(
-    frame: pl.DataFrame, finish: Finish, run_id: int | None, now: datetime, write: OfferWrite
-) -> int:
-    return write.insert(finish(frame), run_id=run_id, now=now)
+@dataclass(frozen=True)
+class _Chunks:
+    """Prepares the chunks of one sync's writes (see ``offers.prepare_*``)."""
 
+    key: str
+    dialect: str
+    run_id: int | None
+    now: datetime
 
-def _update(
-    frame: pl.DataFrame, finish: Finish, run_id: int | None, now: datetime, write: OfferWrite
-) -> int:
-    return write.update(finish(frame), run_id=run_id, now=now)
+    def insert(self, frame: pl.DataFrame, finish: Finish) -> offer_store.ReadyWrite:
+        return offer_store.prepare_insert(
+            finish(frame), self.key, self.dialect, run_id=self.run_id, now=self.now, ahead=True
+        )
 
+    def update(self, frame: pl.DataFrame, finish: Finish) -> offer_store.ReadyWrite:
+        return offer_store.prepare_update(
+            finish(frame), self.key, self.dialect, run_id=self.run_id, now=self.now, ahead=True
+        )
 
-def _unlist(skus: list[str], run_id: int | None, now: datetime, write: OfferWrite) -> int:
-    return write.unlist(skus, reason="vanished", run_id=run_id, now=now)
+    def unlist(self, skus: pl.Series) -> offer_store.ReadyWrite:
+        return offer_store.prepare_unlist(
+            skus.to_list(),
+            self.key,
+            self.dialect,
+            reason="vanished",
+            run_id=self.run_id,
+            now=self.now,
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -38,9 +38,14 @@ def driver_connection(conn: sa.Connection) -> Any:
     return conn.connection.driver_connection
 
 
+def db_literal_datetime(dialect: str, value: datetime) -> Any:
+    """A scalar datetime parameter for a raw driver statement on ``dialect``."""
+    return sqlite_datetime(value) if dialect == "sqlite" else to_utc(value)
+
+
 def db_datetime(conn: sa.Connection, value: datetime) -> Any:
     """A scalar datetime parameter for a raw driver statement on ``conn``."""
-    return sqlite_datetime(value) if conn.dialect.name == "sqlite" else to_utc(value)
+    return db_literal_datetime(conn.dialect.name, value)
 
 
 def to_db_column(df: pl.DataFrame, name: str, kind: Kind, dialect: str) -> pl.Series:
@@ -186,34 +191,39 @@ def fetch_frame_for_keys(
 _ROWS_PER_CHUNK = 50_000
 
 
-def copy_in(
-    conn: sa.Connection,
-    table: str,
-    frame: pl.DataFrame,
-    *,
-    constants: dict[str, object] | None = None,
-) -> None:
-    """PostgreSQL: ``COPY table (frame's columns) FROM STDIN`` in CSV.
+def csv_parts(frame: pl.DataFrame, constants: dict[str, object] | None = None) -> Iterator[bytes]:
+    """``frame`` as CSV for ``COPY ... (FORMAT csv)``, ``_ROWS_PER_CHUNK`` rows a part.
 
-    The CSV is written in chunks while a psycopg writer thread sends the previous one,
-    so polars and the server work at the same time and the whole CSV is never held.
-    ``constants`` (column -> one value for every row) are added to each chunk.
+    ``constants`` (column -> one value for every row) are added to each part, after the
+    frame's columns (see :func:`copy_columns`).
+    """
+    extra = {
+        c: v.isoformat() if isinstance(v, datetime) else v for c, v in (constants or {}).items()
+    }
+    for chunk in frame.iter_slices(_ROWS_PER_CHUNK):
+        if extra:
+            chunk = chunk.with_columns(pl.lit(v).alias(c) for c, v in extra.items())
+        buffer = io.BytesIO()
+        chunk.write_csv(buffer, include_header=False, null_value="")
+        yield buffer.getvalue()
+
+
+def copy_in(
+    conn: sa.Connection, table: str, columns: Sequence[str], parts: Iterable[bytes]
+) -> None:
+    """PostgreSQL: ``COPY table (columns) FROM STDIN`` in CSV, from :func:`csv_parts`.
+
+    A psycopg writer thread sends each part while the next is written (when ``parts``
+    is a generator), so polars and the server work at the same time and the whole CSV
+    is never held.
     """
     from psycopg.copy import QueuedLibpqWriter
 
     raw = driver_connection(conn)
-    extra = {
-        c: v.isoformat() if isinstance(v, datetime) else v for c, v in (constants or {}).items()
-    }
-    columns = ", ".join(_quote(c) for c in [*frame.columns, *extra])
-    sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)"
+    sql = f"COPY {table} ({', '.join(_quote(c) for c in columns)}) FROM STDIN (FORMAT csv)"
     with raw.cursor() as cursor, cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
-        for chunk in frame.iter_slices(_ROWS_PER_CHUNK):
-            if extra:
-                chunk = chunk.with_columns(pl.lit(v).alias(c) for c, v in extra.items())
-            buffer = io.BytesIO()
-            chunk.write_csv(buffer, include_header=False, null_value="")
-            copy.write(buffer.getvalue())
+        for part in parts:
+            copy.write(part)
 
 
 def execute_many(conn: sa.Connection, sql: str, frame: pl.DataFrame) -> int:

@@ -32,7 +32,7 @@ also orders writers on PostgreSQL (they queue on the refurbisher's row).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -44,7 +44,6 @@ from irp.store import _frames
 from irp.store._frames import Kind
 from irp.store.tables import offers as offers_table
 from irp.store.tables import refurbishers as refurbishers_table
-from irp.store.types import sqlite_datetime, to_utc
 
 UNLIST_REASONS: Final = frozenset({"vanished", "invalid_row", "price_jump", "stale"})
 
@@ -114,6 +113,16 @@ def load_offer_index(
 #: A version changes by a random step in [1, 2**32]: about 2**31 writes fit in BIGINT.
 _MAX_STEP = 2**32
 
+#: A prepared write: all conversion done, it only runs its statements on a connection.
+ReadyWrite = Callable[[sa.Connection], int]
+
+
+def _nothing(conn: sa.Connection) -> int:
+    return 0
+
+
+_NOTHING: ReadyWrite = _nothing
+
 
 def offers_version(conn: sa.Connection, refurbisher: str) -> int:
     """``refurbisher``'s offers version: it changes with every write to its offers.
@@ -175,17 +184,30 @@ class OfferWrite:
             "(refurbishers.ensure_refurbisher comes first)"
         )
 
+    def write(self, ready: ReadyWrite) -> int:
+        """Write what :func:`prepare_insert` or :func:`prepare_update` prepared."""
+        if ready is _NOTHING:
+            return 0
+        self._change_version()
+        return ready(self.conn)
+
     def insert(self, df: pl.DataFrame, *, run_id: int | None, now: datetime) -> int:
         """See :func:`insert_offers`."""
-        return _insert(self, df, run_id=run_id, now=now)
+        dialect = self.conn.dialect.name
+        return self.write(prepare_insert(df, self.refurbisher, dialect, run_id=run_id, now=now))
 
     def update(self, df: pl.DataFrame, *, run_id: int | None, now: datetime) -> int:
         """See :func:`update_offers`."""
-        return _update(self, df, run_id=run_id, now=now)
+        dialect = self.conn.dialect.name
+        return self.write(prepare_update(df, self.refurbisher, dialect, run_id=run_id, now=now))
 
     def unlist(self, skus: list[str], *, reason: str, run_id: int | None, now: datetime) -> int:
         """See :func:`unlist_offers`."""
-        return _unlist(self, skus, reason=reason, run_id=run_id, now=now)
+        dialect = self.conn.dialect.name
+        ready = prepare_unlist(
+            skus, self.refurbisher, dialect, reason=reason, run_id=run_id, now=now
+        )
+        return self.write(ready)
 
 
 def load_offers(
@@ -209,37 +231,57 @@ def insert_offers(
     return OfferWrite(conn, refurbisher).insert(df, run_id=run_id, now=now)
 
 
-def _insert(write: OfferWrite, df: pl.DataFrame, *, run_id: int | None, now: datetime) -> int:
-    conn, refurbisher = write.conn, write.refurbisher
+def prepare_insert(
+    df: pl.DataFrame,
+    refurbisher: str,
+    dialect: str,
+    *,
+    run_id: int | None,
+    now: datetime,
+    ahead: bool = False,
+) -> ReadyWrite:
+    """An insert of ``df`` (see :func:`insert_offers`), converted for ``dialect`` but not
+    yet written: pass it to :meth:`OfferWrite.write`.
+
+    Everything but the database work happens here, so a caller may prepare the next
+    chunk while the current one is written. With ``ahead`` the PostgreSQL CSV is
+    written now too (a chunk's worth: it is held until written).
+    """
     missing = [c for c in ("sku", *_REQUIRED_ON_INSERT) if c not in df.columns]
     if missing:
         raise StoreError(f"insert_offers({refurbisher!r}): missing column(s) {', '.join(missing)}")
     if df.height == 0:
-        return 0
+        return _NOTHING
     if "above_srp" not in df.columns:
         df = df.with_columns(pl.lit(False).alias("above_srp"))
     # A column that is null throughout is left to the table's NULL: less to send.
     empty = [
         c for c in df.columns if c not in _REQUIRED_ON_INSERT and df[c].null_count() == df.height
     ]
-    dialect = conn.dialect.name
     frame = _prepare(df.drop(empty), refurbisher, dialect)
+    stamp = _frames.db_literal_datetime(dialect, now)
     constants: dict[str, object] = {
         "refurbisher": refurbisher,
-        "created_at": _frames.db_datetime(conn, now),
-        "updated_at": _frames.db_datetime(conn, now),
+        "created_at": stamp,
+        "updated_at": stamp,
         "last_run_id": run_id,
     }
-    write._change_version()
     if dialect == "sqlite":
         # Constants go into the statement as literals, so no per-row value is built.
         names = ", ".join(f'"{c}"' for c in [*frame.columns, *constants])
         literals = [_frames.sqlite_literal(v) for v in constants.values()]
         marks = ", ".join(["?"] * frame.width + literals)
-        _frames.execute_many(conn, f"INSERT INTO offers ({names}) VALUES ({marks})", frame)
-    else:
-        _frames.copy_in(conn, "offers", frame, constants=constants)
-    return frame.height
+        sql = f"INSERT INTO offers ({names}) VALUES ({marks})"
+        return lambda conn: _frames.execute_many(conn, sql, frame)
+    columns = [*frame.columns, *constants]
+    parts = _frames.csv_parts(frame, constants)
+    ready = list(parts) if ahead else parts
+
+    def copy(conn: sa.Connection) -> int:
+        _frames.copy_in(conn, "offers", columns, ready)
+        return frame.height
+
+    return copy
 
 
 def update_offers(
@@ -254,43 +296,57 @@ def update_offers(
     return OfferWrite(conn, refurbisher).update(df, run_id=run_id, now=now)
 
 
-def _update(write: OfferWrite, df: pl.DataFrame, *, run_id: int | None, now: datetime) -> int:
-    conn, refurbisher = write.conn, write.refurbisher
+def prepare_update(
+    df: pl.DataFrame,
+    refurbisher: str,
+    dialect: str,
+    *,
+    run_id: int | None,
+    now: datetime,
+    ahead: bool = False,
+) -> ReadyWrite:
+    """An update by ``df`` (see :func:`update_offers`), converted for ``dialect`` but not
+    yet written; like :func:`prepare_insert`."""
     if "sku" not in df.columns:
         raise StoreError(f"update_offers({refurbisher!r}): missing column sku")
     if df.height == 0:
-        return 0
-    dialect = conn.dialect.name
+        return _NOTHING
     frame = _prepare(df, refurbisher, dialect)
     columns = [c for c in frame.columns if c != "sku"]
-    write._change_version()
+    stamp = _frames.db_literal_datetime(dialect, now)
     if dialect == "sqlite":
         assignments = ", ".join(f'"{c}" = ?' for c in [*columns, "updated_at", "last_run_id"])
         ordered = frame.select(
             *columns,
-            _lit_datetime(now, dialect).alias("updated_at"),
+            pl.lit(stamp).alias("updated_at"),
             pl.lit(run_id, dtype=pl.Int64).alias("last_run_id"),
             pl.lit(refurbisher).alias("refurbisher"),
             "sku",
         )
         sql = f"UPDATE offers SET {assignments} WHERE refurbisher = ? AND sku = ?"
-        return _frames.execute_many(conn, sql, ordered)
+        return lambda conn: _frames.execute_many(conn, sql, ordered)
     names = ", ".join(f'"{c}"' for c in frame.columns)
-    conn.exec_driver_sql("DROP TABLE IF EXISTS pg_temp.irp_offer_stage")
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE irp_offer_stage ON COMMIT DROP AS "
-        f"SELECT {names} FROM offers WITH NO DATA"
-    )
-    _frames.copy_in(conn, "irp_offer_stage", frame)
-    conn.exec_driver_sql("ANALYZE irp_offer_stage")
+    parts = _frames.csv_parts(frame)
+    ready = list(parts) if ahead else parts
     assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns)
-    result = conn.exec_driver_sql(
+    update = (
         f"UPDATE offers AS o SET {assignments}, updated_at = %(now)s, last_run_id = %(run)s "
-        "FROM irp_offer_stage AS s WHERE o.refurbisher = %(ref)s AND o.sku = s.sku",
-        {"now": _frames.db_datetime(conn, now), "run": run_id, "ref": refurbisher},
+        "FROM irp_offer_stage AS s WHERE o.refurbisher = %(ref)s AND o.sku = s.sku"
     )
-    conn.exec_driver_sql("DROP TABLE pg_temp.irp_offer_stage")
-    return int(result.rowcount)
+
+    def staged(conn: sa.Connection) -> int:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS pg_temp.irp_offer_stage")
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE irp_offer_stage ON COMMIT DROP AS "
+            f"SELECT {names} FROM offers WITH NO DATA"
+        )
+        _frames.copy_in(conn, "irp_offer_stage", frame.columns, ready)
+        conn.exec_driver_sql("ANALYZE irp_offer_stage")
+        result = conn.exec_driver_sql(update, {"now": stamp, "run": run_id, "ref": refurbisher})
+        conn.exec_driver_sql("DROP TABLE pg_temp.irp_offer_stage")
+        return int(result.rowcount)
+
+    return staged
 
 
 def unlist_offers(
@@ -310,20 +366,25 @@ def unlist_offers(
     return OfferWrite(conn, refurbisher).unlist(skus, reason=reason, run_id=run_id, now=now)
 
 
-def _unlist(
-    write: OfferWrite, skus: list[str], *, reason: str, run_id: int | None, now: datetime
-) -> int:
-    conn, refurbisher = write.conn, write.refurbisher
+def prepare_unlist(
+    skus: list[str],
+    refurbisher: str,
+    dialect: str,
+    *,
+    reason: str,
+    run_id: int | None,
+    now: datetime,
+) -> ReadyWrite:
+    """An unlisting (see :func:`unlist_offers`) for ``dialect``, not yet written."""
     if reason not in UNLIST_REASONS:
         raise StoreError(
             f"unlist reason {reason!r}: expected one of {', '.join(sorted(UNLIST_REASONS))}"
         )
     if not skus:
-        return 0
-    stamp = _frames.db_datetime(conn, now)
+        return _NOTHING
+    stamp = _frames.db_literal_datetime(dialect, now)
     vanished = stamp if reason == "vanished" else None
-    write._change_version()
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         sql = (
             "UPDATE offers SET stock_available = 0, listed = 0, row_hash = 0, unlisted_reason = ?, "
             "vanished_at = coalesce(?, vanished_at), updated_at = ?, last_run_id = ? "
@@ -337,22 +398,22 @@ def _unlist(
             pl.lit(refurbisher).alias("refurbisher"),
             "sku",
         )
-        return _frames.execute_many(conn, sql, frame)
-    result = conn.exec_driver_sql(
+        return lambda conn: _frames.execute_many(conn, sql, frame)
+    sql = (
         "UPDATE offers SET stock_available = 0, listed = false, row_hash = 0, "
         "unlisted_reason = %(reason)s, vanished_at = coalesce(%(vanished)s, vanished_at), "
         "updated_at = %(now)s, last_run_id = %(run)s "
-        "WHERE refurbisher = %(ref)s AND sku = ANY(%(skus)s)",
-        {
-            "reason": reason,
-            "vanished": vanished,
-            "now": stamp,
-            "run": run_id,
-            "ref": refurbisher,
-            "skus": skus,
-        },
+        "WHERE refurbisher = %(ref)s AND sku = ANY(%(skus)s)"
     )
-    return int(result.rowcount)
+    params = {
+        "reason": reason,
+        "vanished": vanished,
+        "now": stamp,
+        "run": run_id,
+        "ref": refurbisher,
+        "skus": skus,
+    }
+    return lambda conn: int(conn.exec_driver_sql(sql, params).rowcount)
 
 
 def _prepare(df: pl.DataFrame, refurbisher: str, dialect: str) -> pl.DataFrame:
@@ -368,12 +429,6 @@ def _prepare(df: pl.DataFrame, refurbisher: str, dialect: str) -> pl.DataFrame:
         _frames.to_db_column(df, c, "str" if c == "sku" else OFFER_COLUMNS[c], dialect).alias(c)
         for c in df.columns
     )
-
-
-def _lit_datetime(now: datetime, dialect: str) -> pl.Expr:
-    if dialect == "sqlite":
-        return pl.lit(sqlite_datetime(now))
-    return pl.lit(to_utc(now).isoformat())
 
 
 def listed_skus(conn: sa.Connection, refurbisher: str) -> list[str]:

@@ -3,9 +3,9 @@
     python -m tests.integration.feeds.sync_child --config C --db URL --file FEED
         [--chunk-rows N] [--die-before insert|update|unlist]
 
-``--die-before`` ends the process with ``os._exit(3)`` when the sync is about to write
-its first chunk of that kind: the chunks before it are committed, nothing after. The
-report is printed as JSON on stdout.
+``--die-before`` ends the process with ``os._exit(3)`` inside the transaction of the
+sync's first chunk of that kind: the chunks before it are committed, that one and the
+rest are not. The report is printed as JSON on stdout.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 from irp.config import load_config
 from irp.feeds import apply
 from irp.feeds.sync import SyncRequest, sync_offers
+from irp.store import offers
 from irp.store.db import open_database
-from irp.store.offers import OfferWrite
 
 
 def main() -> None:
@@ -36,10 +36,10 @@ def main() -> None:
         apply.CHUNK_ROWS = args.chunk_rows
     if args.die_before:
 
-        def die(*_: Any, **__: Any) -> int:
-            os._exit(3)
+        def die(*_: Any, **__: Any) -> offers.ReadyWrite:
+            return lambda conn: os._exit(3)
 
-        setattr(OfferWrite, args.die_before, die)
+        setattr(offers, f"prepare_{args.die_before}", die)
     config = load_config(args.config, "acceptance")
     db = open_database(args.db, "acceptance")
     request = SyncRequest(config.refurbishers[args.refurbisher], args.config.parent, file=args.file)
