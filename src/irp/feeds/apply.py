@@ -104,8 +104,9 @@ class FeedApplier:
         assert raw is not None
         return raw
 
-    def run(self, baseline: OfferBaseline, archive_id: int) -> SyncReport:
-        """Apply the feed; ``archive_id`` is its archived copy (read again to re-plan)."""
+    def run(self, baseline: OfferBaseline, archived: Callable[[], int]) -> SyncReport:
+        """Apply the feed; ``archived`` gives the id of its archived copy, read again to
+        plan once more."""
         report = self.report
         plan = self._plan(self._take_raw, baseline)
         try:
@@ -114,7 +115,7 @@ class FeedApplier:
             log.warning("%s; planning again", exc)
         del plan
         baseline = load_baseline(self.db, self.key, self.snapshots)
-        plan = self._plan(lambda: self._archived_feed(archive_id), baseline)
+        plan = self._plan(lambda: self._archived_feed(archived()), baseline)
         try:
             return self._write(plan)
         except OffersChangedError as exc:

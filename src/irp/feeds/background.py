@@ -9,15 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
-import sqlalchemy as sa
 
 from irp.errors import StoreError
 from irp.store import offers as offer_store
 from irp.store import runs as run_store
+from irp.store.db import database_now
 from irp.store.snapshot import SNAPSHOT_COLUMNS, OfferSnapshots
 
 if TYPE_CHECKING:
@@ -92,16 +91,17 @@ class BaselineLoader:
 
 
 class Archiver:
-    """Compress the raw feed in a background thread (zstd releases the GIL).
+    """Compress the raw feed and archive it, in a background thread: zstd and the
+    database write release the GIL, so both run beside the read and the plan.
 
-    :meth:`store` waits for it and archives it in the caller's transaction, so the
-    compression runs beside the read instead of after it.
+    :meth:`result` waits for it: the archive id (stored now, or already stored with
+    this content). The archive is its own short write transaction.
     """
 
-    def __init__(self, key: str, run_id: int | None, data: bytes, digest: str) -> None:
-        self._key, self._run_id, self._digest = key, run_id, digest
+    def __init__(self, db: Database, key: str, run_id: int | None, data: bytes, digest: str):
+        self._db, self._key, self._run_id, self._digest = db, key, run_id, digest
         self._data: bytes | None = data
-        self._compressed: bytes | None = None
+        self._archive_id: int | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"archive-{key}", daemon=True)
         self._thread.start()
@@ -109,24 +109,26 @@ class Archiver:
     def _run(self) -> None:
         try:
             assert self._data is not None
-            self._compressed = run_store.compress_feed(self._data)
+            compressed = run_store.compress_feed(self._data)
+            with self._db.write_transaction() as conn:
+                self._archive_id = run_store.archive_feed(
+                    conn,
+                    self._key,
+                    self._run_id,
+                    self._data,
+                    now=database_now(conn),
+                    digest=self._digest,
+                    compressed=compressed,
+                )
         except BaseException as exc:  # re-raised in the caller's thread
             self._error = exc
+        finally:
+            self._data = None
 
-    def store(self, conn: sa.Connection, now: datetime) -> int:
-        """The archive id of the feed (stored now, or already stored with this content)."""
+    def result(self) -> int:
+        """The archive id, once stored."""
         self._thread.join()
         if self._error is not None:
             raise self._error
-        assert self._data is not None
-        archive_id = run_store.archive_feed(
-            conn,
-            self._key,
-            self._run_id,
-            self._data,
-            now=now,
-            digest=self._digest,
-            compressed=self._compressed,
-        )
-        self._data = self._compressed = None
-        return archive_id
+        assert self._archive_id is not None
+        return self._archive_id

@@ -97,9 +97,9 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
         ensure_refurbisher(conn, ref.key, name=ref.name, refurbisher_id=ref.refurbisher_id, now=now)
         locked = locks.try_lock_refurbisher(conn, ref.key, owner, LOCK_TTL)
         if locked:
-            for run_id in run_store.fail_abandoned_runs(conn, now=now, refurbisher=ref.key):
+            for abandoned in run_store.fail_abandoned_runs(conn, now=now, refurbisher=ref.key):
                 log.warning(
-                    "%s: run %s was left running by a process that is gone", ref.key, run_id
+                    "%s: run %s was left running by a process that is gone", ref.key, abandoned
                 )
         run_id = run_store.start_run(
             conn,
@@ -232,9 +232,9 @@ def _sync_locked(
         report.message = f"{ref.key}: same feed and pricing as run {last['id']}; nothing to write"
         run_fields["archive_id"] = last["archive_id"]
         return _finish(db, report, run_fields)
-    # The archive copy is compressed and the stored index loaded in threads while the
-    # feed is read and hashed.
-    archiver = Archiver(ref.key, report.run_id, data, file_sha)
+    # The archive copy is compressed and stored, and the stored index loaded, in threads
+    # while the feed is read and planned.
+    archiver = Archiver(db, ref.key, report.run_id, data, file_sha)
     loader = BaselineLoader(db, ref.key, snapshots)
 
     request.progress("parse")
@@ -244,10 +244,9 @@ def _sync_locked(
         raw, report.status = None, SyncStatus.REFUSED
         report.message = f"{ref.key}: {exc}; nothing was changed"
     del data, outcome  # the archiver keeps its own reference until it is stored
-    with db.write_transaction() as conn:
-        run_fields["archive_id"] = archiver.store(conn, database_now(conn))
     baseline = loader.result()
     if raw is None:
+        run_fields["archive_id"] = archiver.result()
         return _finish(db, report, run_fields)
     run_fields["encoding"] = raw.encoding
     applier = FeedApplier(
@@ -265,9 +264,9 @@ def _sync_locked(
     )
     applier.raw = raw
     del raw  # the plan frees the raw text once it is validated
-    archive_id = run_fields["archive_id"]
-    assert isinstance(archive_id, int)
-    return _finish(db, applier.run(baseline, archive_id), run_fields)
+    report = applier.run(baseline, archiver.result)
+    run_fields["archive_id"] = archiver.result()
+    return _finish(db, report, run_fields)
 
 
 def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
