@@ -12,8 +12,10 @@ import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -174,7 +176,7 @@ def list_command(
             table,
             row.id,
             row.refurbisher,
-            row.status,
+            str(row.status),
             row.external_reference or "",
             str(row.attempts),
             _time(row.next_attempt_at),
@@ -194,57 +196,56 @@ def show_command(
     with exits_on_errors(), _database(ctx) as db, db.connect() as conn:
         order = show_order(conn, order_id)
     if json_output:
-        print_json(order)
+        print_json(order.to_json())
         return
     out = _stdout()
-    reference = order["external_reference"] or "-"
     out.print(
-        f"[bold]{escape(order['id'])}[/bold]  {escape(order['refurbisher'])}  status "
-        f"[bold]{order['status']}[/bold]  reference {escape(reference)}  "
-        f"order number {escape(order['order_number'] or '-')}"
+        f"[bold]{escape(order.id)}[/bold]  {escape(order.refurbisher)}  status "
+        f"[bold]{order.status}[/bold]  reference {escape(order.external_reference or '-')}  "
+        f"order number {escape(order.order_number or '-')}"
     )
     out.print(explain_status(order), markup=False)
     lines = Table("#", "sku", "ean", "name", "qty", "unit price", "purchase", "selling")
-    for line in order["lines"]:
+    for line in order.lines:
         _add_row(
             lines,
-            str(line["line_no"]),
-            line["sku"],
-            line["ean"] or "",
-            line["name"] or "",
-            str(line["quantity"]),
-            str(line["unit_price_tax_excl"]),
-            _money(line["price_purchase_amount"]),
-            _money(line["price_selling_amount"]),
+            str(line.line_no),
+            line.sku,
+            line.ean or "",
+            line.name or "",
+            str(line.quantity),
+            str(line.unit_price_tax_excl),
+            _money(line.price_purchase_amount),
+            _money(line.price_selling_amount),
         )
     out.print(lines)
-    if order["attempts"]:
+    if order.attempts:
         attempts = Table("at", "kind", "status", "ms", "outcome", "error", title="attempts")
-        for attempt in order["attempts"]:
+        for attempt in order.attempts:
             _add_row(
                 attempts,
-                _time(attempt["at"]),
-                attempt["kind"],
-                str(attempt["status_code"] or ""),
-                str(attempt["duration_ms"] or ""),
-                attempt["outcome"] or "",
-                _short(attempt["error"]),
+                _time(attempt.at),
+                attempt.kind,
+                str(attempt.status_code or ""),
+                str(attempt.duration_ms or ""),
+                attempt.outcome or "",
+                _short(attempt.error),
             )
         out.print(attempts)
-        last_body = order["attempts"][-1]["response_body"]
+        last_body = order.attempts[-1].response_body
         if last_body:
             out.print("last response body:", _short(last_body, 2000), markup=False)
-    if order["actions"]:
+    if order.actions:
         actions = Table("at", "action", "actor", "from", "to", "reason", title="actions")
-        for action in order["actions"]:
+        for action in order.actions:
             _add_row(
                 actions,
-                _time(action["at"]),
-                action["action"],
-                action["actor"],
-                action["from"] or "",
-                action["to"] or "",
-                action["reason"] or "",
+                _time(action.at),
+                action.action,
+                action.actor,
+                action.from_status or "",
+                action.to_status or "",
+                action.reason or "",
             )
         out.print(actions)
 
@@ -320,11 +321,11 @@ def _add_row(table: Table, *cells: str) -> None:
     table.add_row(*(Text(cell) for cell in cells))
 
 
-def _time(value: Any) -> str:
+def _time(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds") if value is not None else ""
 
 
-def _money(value: Any) -> str:
+def _money(value: Decimal | None) -> str:
     return money_text(value) or ""
 
 

@@ -3,8 +3,10 @@
 In this order: expire dead submitters' leases (-> ``uncertain``), run due lookups
 (found -> ``submitted``; confirmed not-found -> due again), then send every due order —
 so a cron-driven set-up without ``irp serve`` is complete. Exit 0 when every order
-this run touched ended ``submitted`` or waits for a retry; 1 when any ended
-``failed``, ``rejected`` or ``uncertain``, or is held by a paused refurbisher.
+this run touched ended ``submitted`` or waits for a retry (``pending``); 1 when any
+ended ``failed``, ``rejected`` or ``uncertain``, is held by a paused refurbisher, or
+was stopped by a bug in IRP (:attr:`SubmitResult.needs_operator`). Every cell is
+printed as text, never as Rich markup: supplier answers end up in the error column.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from irp.cli.common import EXIT_FAILED, exits_on_errors, print_json, runtime
 from irp.orders.cycle import submit_pass
-from irp.orders.submit import SubmitResult
+from irp.orders.results import SubmitResult
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +56,7 @@ def _print_table(results: list[SubmitResult]) -> None:
         return
     table = Table("id", "refurbisher", "status", "external reference", "attempts", "error")
     for result in results:
-        table.add_row(
+        cells = (
             result.order_id,
             result.refurbisher,
             str(result.status),
@@ -61,4 +64,5 @@ def _print_table(results: list[SubmitResult]) -> None:
             str(result.attempts),
             result.error or "",
         )
+        table.add_row(*(Text(cell) for cell in cells))
     out.print(table)

@@ -67,6 +67,7 @@ class OffersConfig(ConfigModel):
     mapping: dict[str, Annotated[str, Field(min_length=1)]]
     records_path: str | None = None
     max_unlist_ratio: Annotated[float, Field(ge=0, le=1)] = 0.5
+    max_invalid_ratio: Annotated[float, Field(ge=0, le=1)] = 0.2
     max_price_change_ratio: Annotated[float, Field(gt=0)] = 0.5
     unlist_stale_after_hours: Annotated[float, Field(gt=0)] = 72.0
     archive_retention_days: Annotated[int, Field(ge=0)] = 30

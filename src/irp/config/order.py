@@ -3,6 +3,15 @@
 The template and the assert rules are compiled when the config loads (by
 :mod:`irp.config.load`), so a bad expression fails ``irp config check``, not the first
 order; the compiled forms hang on :attr:`OrderConfig.template` / :attr:`asserts`.
+
+**The lease outlasts the request.** A ``submitting`` order whose lease runs out is
+taken for the order of a dead submitter (``uncertain``, then looked up, and resent
+after two not-founds). If a live request could outlast the lease, an order still in
+flight could be sent a second time. So ``lease_seconds`` must cover the longest request
+the timeouts allow (:attr:`OrderConfig.request_budget_seconds`) plus
+:data:`LEASE_MARGIN_SECONDS`; a shorter one is a config error, and the default is
+exactly that sum. ``lookup.delay_seconds`` must be above 0 for the same reason: the
+not-founds that allow a resend must come some time after the request ended.
 """
 
 from __future__ import annotations
@@ -19,6 +28,9 @@ if TYPE_CHECKING:
     from irp.template.payload import PayloadTemplate
 
 Url = Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+LEASE_MARGIN_SECONDS = 5.0
+"""Time the lease allows beyond the request: the commit of the claim, clock reads."""
 
 
 class ClientIdSecretAuth(ConfigModel):
@@ -107,7 +119,7 @@ class LookupConfig(ConfigModel):
     method: Literal["GET", "POST"] = "GET"
     found: ResponseObject
     not_found: ResponseObject
-    delay_seconds: Annotated[float, Field(ge=0)] = 120.0
+    delay_seconds: Annotated[float, Field(gt=0)] = 120.0
     not_found_confirmations: Annotated[int, Field(ge=1)] = 2
 
     _found_asserts: Any = PrivateAttr(default=None)
@@ -157,12 +169,48 @@ class OrderConfig(ConfigModel):
     def _auth_by_type(cls, value: Any) -> Any:
         return validate_typed(value, AUTH_BY_TYPE)
 
+    @property
+    def request_budget_seconds(self) -> float:
+        """The longest one order request may take under these timeouts.
+
+        httpx applies each timeout per phase; the sender sets pool wait and connect to
+        ``connect_timeout``, write and read to ``read_timeout``, so one HTTP exchange
+        takes at most ``2 * connect_timeout + 2 * read_timeout``. OAuth2 may add a token
+        request before the order, and after a 401 a second token request and the order
+        again: four exchanges.
+        """
+        exchange = 2 * self.connect_timeout + 2 * self.read_timeout
+        exchanges = 4 if self.auth.type == "oauth2_client_credentials" else 1
+        return exchanges * exchange
+
+    @property
+    def minimum_lease_seconds(self) -> float:
+        """The shortest ``lease_seconds`` allowed: the request budget plus the margin."""
+        return self.request_budget_seconds + LEASE_MARGIN_SECONDS
+
     @model_validator(mode="after")
-    def _default_lease(self) -> OrderConfig:
+    def _lease_outlasts_the_request(self) -> OrderConfig:
+        floor = self.minimum_lease_seconds
         if self.lease_seconds is None:
-            # The lease must outlive one request: read timeout plus a margin.
-            object.__setattr__(self, "lease_seconds", self.read_timeout + 30.0)
+            object.__setattr__(self, "lease_seconds", floor)
+        elif self.lease_seconds < floor:
+            raise fail_at(
+                "lease_seconds",
+                "lease_too_short",
+                f"{self.lease_seconds:g} s is shorter than the longest request these "
+                f"timeouts allow plus a {LEASE_MARGIN_SECONDS:g} s margin ({floor:g} s); a "
+                "lease that runs out mid-request could send an order twice. Raise it to at "
+                f"least {floor:g}, lower connect_timeout/read_timeout, or leave it out "
+                "(the default is exactly that)",
+                self.lease_seconds,
+            )
         return self
+
+    @property
+    def lease(self) -> float:
+        """``lease_seconds`` (always set once the model is built)."""
+        assert self.lease_seconds is not None
+        return self.lease_seconds
 
     @property
     def template(self) -> PayloadTemplate:

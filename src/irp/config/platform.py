@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import Field
 
 from irp.config.base import ConfigModel
+from irp.config.peers import PeerConfig
 
 PLATFORM_KEY = "platform"
 """Reserved: no refurbisher may be called this."""
@@ -23,3 +24,4 @@ class PlatformConfig(ConfigModel):
     """Settings for the whole installation, for the active environment."""
 
     monitor_every_seconds: Annotated[float, Field(ge=5)] = 300.0
+    peers: dict[str, PeerConfig] = Field(default_factory=dict)

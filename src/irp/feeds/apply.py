@@ -41,6 +41,7 @@ from irp.errors import LockLostError, OffersChangedError
 from irp.feeds.background import OfferBaseline, load_baseline
 from irp.feeds.diff import UNLISTED_HASH, OfferChanges
 from irp.feeds.format import LINE
+from irp.feeds.guards import Refusal
 from irp.feeds.parse import FeedFormat, RawFeed, read_feed
 from irp.feeds.plan import SyncPlan, plan_sync
 from irp.feeds.price import Pricing
@@ -56,8 +57,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Why a plan must not be applied ("" when it may): the sync's guards.
-Guard = Callable[[SyncReport, OfferChanges], str]
+#: Why a plan must not be applied (None when it may): the sync's guards.
+Guard = Callable[[SyncReport, OfferChanges], Refusal | None]
+
+
+@dataclass(frozen=True)
+class WrittenIndex:
+    """The offer index (``diff.index_after``) as it is stored at offers ``version``."""
+
+    version: int
+    index: pl.DataFrame
+
+    def counts(self) -> tuple[int, int, int]:
+        """Offers, listed offers, units in stock (the status page's charts)."""
+        stock = self.index.get_column("stock_available").sum()
+        listed = self.index.get_column("listed").sum()
+        return self.index.height, int(listed or 0), int(stock or 0)
+
 
 #: Offers per write transaction: about a quarter of a second of SQLite's write lock here.
 CHUNK_ROWS = 50_000
@@ -98,6 +114,8 @@ class FeedApplier:
         self.guard, self.force, self.progress = guard, force, progress
         self.lease, self.snapshots = lease, snapshots
         self.raw: RawFeed | None = None
+        self.written: WrittenIndex | None = None
+        """The offers as this applier left them, once it wrote."""
 
     def _take_raw(self) -> RawFeed:
         raw, self.raw = self.raw, None
@@ -158,7 +176,7 @@ class FeedApplier:
         refusal = self.guard(report, changes)
         if refusal and not self.force:
             report.status = SyncStatus.REFUSED
-            report.message = refusal
+            report.message = refusal.refused_message()
             report.listed = changes.listed_before
             self._keep(plan.baseline, plan.baseline.version)
             return report
@@ -180,9 +198,10 @@ class FeedApplier:
             report.message = f"{key}: {exc}"
             return report
         self.snapshots.save(key, version, plan.index)
+        self.written = WrittenIndex(version, plan.index)
         _count(report, changes)
         report.status = SyncStatus.OK
-        report.message = f"forced past the guard: {refusal}" if refusal else ""
+        report.message = refusal.forced_message() if refusal else ""
         return report
 
     def _keep(self, baseline: OfferBaseline, version: int) -> None:

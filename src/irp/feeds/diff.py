@@ -81,12 +81,13 @@ class Split:
     """Raw feed rows split against the stored offer index (:func:`split_unchanged`)."""
 
     carried: pl.DataFrame
-    """``line``, trimmed ``sku``, stored ``row_hash`` and ``listed``, and ``has_issue``
-    (the stored :data:`ISSUE_BIT`) of the rows carried over unprocessed."""
+    """``line``, trimmed ``sku``, stored ``row_hash``, ``listed`` and ``stock_available``,
+    and ``has_issue`` (the stored :data:`ISSUE_BIT`) of the rows carried over unprocessed."""
     fresh: pl.DataFrame
     """Every other row, with every column of the feed rows: they are processed."""
     rest: pl.DataFrame
-    """The stored index (``sku``, ``row_hash``, ``listed``) without the carried SKUs:
+    """The stored index (``sku``, ``row_hash``, ``listed``, ``stock_available``) without the
+    carried SKUs:
     what the diff compares the fresh rows with, and where vanished offers are."""
     listed_before: int
     """Offers listed before this sync (the mass-unlist guard's denominator)."""
@@ -100,13 +101,14 @@ _CARRIED_SCHEMA = {
     "sku": pl.String,
     "row_hash": pl.Int64,
     "listed": pl.Boolean,
+    "stock_available": pl.Int64,
     "has_issue": pl.Boolean,
 }
 
 
 def split_unchanged(rows: pl.DataFrame, index: pl.DataFrame) -> Split:
     """Split raw feed ``rows`` (``line``, ``sku`` text, ``row_hash``...) against ``index``
-    (stored ``sku``, ``row_hash``, ``listed``).
+    (stored ``sku``, ``row_hash``, ``listed``, ``stock_available``).
 
     A row is carried when its SKU (trimmed) occurs once in the feed and its stored
     ``row_hash`` (bar :data:`ISSUE_BIT`) equals the row's: its stored offer is exactly
@@ -135,6 +137,7 @@ def split_unchanged(rows: pl.DataFrame, index: pl.DataFrame) -> Split:
             "sku",
             "row_hash",
             "listed",
+            "stock_available",
             (pl.col("row_hash") & ISSUE_BIT).cast(pl.Boolean).alias("has_issue"),
         )
     else:
@@ -169,6 +172,7 @@ def _joined(
         (pl.col("row_hash") & ~ISSUE_BIT).alias("_match"),
         pl.col("row_hash").alias("_stored_hash"),
         "listed",
+        "stock_available",
     )
     # Join on the integer hash (cheap), then make sure it is the same SKU.
     matched = single.join(stored, left_on="row_hash", right_on="_match", how="inner").filter(
@@ -179,6 +183,7 @@ def _joined(
         pl.col("_key").alias("sku"),
         pl.col("_stored_hash").alias("row_hash"),
         "listed",
+        "stock_available",
         (pl.col("_stored_hash") & ISSUE_BIT).cast(pl.Boolean).alias("has_issue"),
     )
     row_mask = _mask(rows.height, matched.get_column("_row"))
@@ -297,41 +302,65 @@ def index_after(
     feed: pl.DataFrame,
     changes: OfferChanges,
 ) -> pl.DataFrame:
-    """The stored offer index (``sku``, ``row_hash``, ``listed``) once ``changes`` are
-    written, in feed order: what the next sync compares with (``snapshot.py``).
+    """The stored offer index (``sku``, ``row_hash``, ``listed``, ``stock_available``) once
+    ``changes`` are written, in feed order: what the next sync compares with
+    (``snapshot.py``), and what the status page's counts are taken from.
 
     ``carried`` and ``rest`` are those of :func:`split_unchanged`; ``feed`` is the priced
-    fresh rows (``line``, ``sku``, ``row_hash``, ``listed``) that :func:`diff_offers`
-    split into ``changes``; ``fresh_keys`` is ``line`` and trimmed ``sku`` of every fresh
-    row, valid or not. Offers keep the line where the feed has
+    fresh rows (``line``, ``sku``, ``row_hash``, ``listed``, ``stock_available``) that
+    :func:`diff_offers` split into ``changes``; ``fresh_keys`` is ``line`` and trimmed
+    ``sku`` of every fresh row, valid or not. Offers keep the line where the feed has
     their SKU (even on a broken row), so a feed in a stable order stays aligned; offers
-    the feed does not carry come last.
+    the feed does not carry come last. A held offer keeps its stored stock; a vanished
+    one has none.
     """
-    held = changes.held.select("sku", pl.lit(True).alias("_off"))
-    vanished = changes.vanished.select("sku", pl.lit(True).alias("_off"))
-    unlisted = pl.col("_off").fill_null(False)
-    from_feed = feed.select("line", "sku", "row_hash", "listed").join(held, on="sku", how="left")
+    stored_stock = rest.select("sku", pl.col("stock_available").alias("_stored_stock"))
+    held = changes.held.select("sku", pl.lit(True).alias("_held")).join(
+        stored_stock, on="sku", how="left"
+    )
+    vanished = changes.vanished.select("sku", pl.lit(True).alias("_vanished"))
+    from_feed = (
+        feed.select("line", "sku", "row_hash", "listed", "stock_available")
+        .join(held, on="sku", how="left")
+        .select(
+            "line",
+            "sku",
+            *_unlisted_where(pl.col("_held").fill_null(False)),
+            pl.when(pl.col("_held").fill_null(False))
+            .then(pl.col("_stored_stock"))
+            .otherwise("stock_available")
+            .alias("stock_available"),
+        )
+    )
     others = (
-        rest.select("sku", "row_hash", "listed")
+        rest.select("sku", "row_hash", "listed", "stock_available")
         .join(feed.select("sku"), on="sku", how="anti")
         .join(vanished, on="sku", how="left")
         .join(fresh_keys.filter(pl.col("sku").is_first_distinct()), on="sku", how="left")
-    )
-    settled = [
-        frame.select(
-            pl.col("line"),
+        .select(
+            "line",
             "sku",
-            pl.when(unlisted)
-            .then(pl.lit(UNLISTED_HASH, pl.Int64))
-            .otherwise("row_hash")
-            .alias("row_hash"),
-            pl.when(unlisted).then(pl.lit(False)).otherwise("listed").alias("listed"),
+            *_unlisted_where(pl.col("_vanished").fill_null(False)),
+            pl.when(pl.col("_vanished").fill_null(False))
+            .then(pl.lit(0, pl.Int64))
+            .otherwise("stock_available")
+            .alias("stock_available"),
         )
-        for frame in (from_feed, others)
-    ]
-    kept = carried.select("line", "sku", "row_hash", "listed")
+    )
+    kept = carried.select("line", "sku", "row_hash", "listed", "stock_available")
     return (
-        pl.concat([kept, *settled], how="vertical_relaxed")
+        pl.concat([kept, from_feed, others], how="vertical_relaxed")
         .sort("line", nulls_last=True, maintain_order=True)
         .drop("line")
+    )
+
+
+def _unlisted_where(unlisted: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """``row_hash`` and ``listed`` of offers IRP unlists where ``unlisted`` holds."""
+    return (
+        pl.when(unlisted)
+        .then(pl.lit(UNLISTED_HASH, pl.Int64))
+        .otherwise("row_hash")
+        .alias("row_hash"),
+        pl.when(unlisted).then(pl.lit(False)).otherwise("listed").alias("listed"),
     )

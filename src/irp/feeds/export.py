@@ -36,6 +36,9 @@ MARKETPLACE_COLUMNS: tuple[str, ...] = (
     "above_srp",
 )
 
+#: Columns of ``irp offers errors --format csv`` and the status page's download.
+ROW_ERROR_COLUMNS: tuple[str, ...] = ("line", "column", "message", "sku")
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

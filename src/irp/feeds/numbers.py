@@ -1,10 +1,13 @@
 """Strict, vectorized number parsing in a feed's locale.
 
 Babel's own parser is lenient (in nl_NL it reads ``12.5`` as 125), so this module only
-borrows Babel's locale *data* — decimal symbol, group symbol, the currency symbols of
-the locale's territory — and builds one anchored regex from it. A value either matches
-exactly (groups of exactly three digits, at most ``MONEY_SCALE`` decimals, an optional
-currency symbol before or after) or it is a row error; nothing is guessed.
+borrows Babel's locale *data* — decimal symbol, group symbol, the sign of the feed's
+currency — and builds one anchored regex from it. A value either matches exactly
+(groups of exactly three digits, at most ``MONEY_SCALE`` decimals, an optional sign of
+the feed's currency before or after) or it is a row error; nothing is guessed. A price
+that carries another currency's sign (``$1,249.00``, ``USD 12,00``, ``12,00 £`` in an
+EUR feed) is a row error that names the sign, never silently read as the feed's
+currency.
 
 Money becomes **integer minor units** (cents: ``MONEY_SCALE = 2``) — exact, and cheap
 for polars to compute with; ``price.py`` turns them into ``pl.Decimal(18, 2)``.
@@ -24,6 +27,7 @@ from babel.numbers import (
     get_decimal_symbol,
     get_group_symbol,
     get_territory_currencies,
+    list_currencies,
 )
 
 __all__ = [
@@ -43,6 +47,17 @@ MAX_INTEGER_DIGITS = 15
 
 _SPACES = "\u0020\u00a0\u202f"
 
+#: Currency signs as written outside the locale's own CLDR data (narrow and prefixed
+#: dollar forms, Nordic and Central European signs).
+_COMMON_SIGNS = (
+    *("$", "US$", "CA$", "AU$", "NZ$", "HK$", "R$", "£", "¥", "CN¥", "JP¥"),
+    *("₹", "₽", "₩", "₺", "₪", "₫", "₴", "₦", "₱", "฿", "kr", "zł", "Kč", "Ft", "lei"),
+)
+
+#: The text before the first digit, and after the last (a sign, a minus aside).
+_LEADING = r"^[\s\u00a0\u202f]*-?[\s\u00a0\u202f]*([^\d\s\u00a0\u202f.,\-]+)"
+_TRAILING = r"([^\d\s\u00a0\u202f.,\-]+)[\s\u00a0\u202f]*$"
+
 
 @dataclass(frozen=True)
 class LocaleNumbers:
@@ -53,12 +68,18 @@ class LocaleNumbers:
     group: str
     currency_symbols: tuple[str, ...]
     pattern: str
+    currency: str = ""
+    """The currency (or currencies) prices are in, for messages: ``EUR``."""
+    foreign_signs: tuple[str, ...] = ()
+    """Signs and ISO codes of every other currency: on a price, a row error."""
 
 
 @lru_cache(maxsize=32)
-def locale_numbers(locale: str) -> LocaleNumbers:
+def locale_numbers(locale: str, currency: str | None = None) -> LocaleNumbers:
     """Build the strict number pattern of ``locale`` (e.g. ``nl_NL``) from Babel's data.
 
+    ``currency`` (an ISO code: the refurbisher's ``settings.currency``) is the only
+    currency whose sign a price may carry; without it, those of the locale's territory.
     Raises ``ValueError`` for a locale Babel does not know.
     """
     try:
@@ -67,11 +88,15 @@ def locale_numbers(locale: str) -> LocaleNumbers:
         raise ValueError(f"unknown price_locale {locale!r}; use e.g. 'nl_NL' or 'en_US'") from exc
     decimal = get_decimal_symbol(parsed)
     group = get_group_symbol(parsed)
-    symbols: list[str] = []
-    if parsed.territory:
-        for code in get_territory_currencies(parsed.territory):
-            symbols += [get_currency_symbol(code, parsed), code]
-    symbols = sorted(set(symbols), key=len, reverse=True)
+    if currency:
+        codes = [currency]
+    else:
+        codes = list(get_territory_currencies(parsed.territory)) if parsed.territory else []
+    symbols = sorted(
+        {s for code in codes for s in (get_currency_symbol(code, parsed), code)},
+        key=len,
+        reverse=True,
+    )
 
     def chars(symbol: str) -> str:
         return f"[{re.escape(_SPACES)}]" if symbol in _SPACES else re.escape(symbol)
@@ -82,22 +107,43 @@ def locale_numbers(locale: str) -> LocaleNumbers:
     suffix = f"(?:{space}(?:{currency}))?" if symbols else ""
     number = f"(-?)([0-9]{{1,3}}(?:{chars(group)}[0-9]{{3}})+|[0-9]+)(?:{chars(decimal)}([0-9]+))?"
     pattern = f"^{prefix}{number}{suffix}$"
-    return LocaleNumbers(str(parsed), decimal, group, tuple(symbols), pattern)
+    return LocaleNumbers(
+        str(parsed),
+        decimal,
+        group,
+        tuple(symbols),
+        pattern,
+        currency=", ".join(codes) or "the locale's currency",
+        foreign_signs=_foreign_signs(parsed, frozenset(symbols)),
+    )
+
+
+def _foreign_signs(locale: Locale, own: frozenset[str]) -> tuple[str, ...]:
+    """Every currency sign (in ``locale`` and in English) and ISO code that is not ``own``."""
+    signs = set(_COMMON_SIGNS)
+    for code in list_currencies():
+        signs |= {code, get_currency_symbol(code, locale), get_currency_symbol(code, "en")}
+    return tuple(sorted(s for s in signs - own if s and not any(c.isdigit() for c in s)))
 
 
 def parse_money(frame: pl.DataFrame, column: str, numbers: LocaleNumbers) -> pl.DataFrame:
-    """Add ``{column}_cents`` (exact Int64 cents) and ``{column}_problem`` to ``frame``.
+    """Add ``{column}_cents`` (exact Int64 cents), ``{column}_problem`` and
+    ``{column}_format_error`` to ``frame``.
 
     ``column`` holds trimmed strings (null = empty). The problem is null when the value
-    is fine or empty, else what is wrong (``"not a number in nl_NL"``, ``"more than 2
-    decimals"``, ``"too large (...)"``) for the caller to quote. Done in stages so polars
-    materializes each intermediate once.
+    is fine or empty, else what is wrong (``"not a number in nl_NL"``, ``"has another
+    currency's sign ('$'); prices must be in EUR"``, ``"more than 2 decimals"``,
+    ``"too large (...)"``) for the caller to quote. ``format_error`` is true where the
+    value does not have the locale's shape (the "not a number" case). Done in stages so
+    polars materializes each intermediate once.
     """
     value = pl.col(column)
     staged = frame.with_columns(
         value.str.contains(numbers.pattern).alias("_ok_shape"),
         value.str.replace_all(f"[^0-9{re.escape(numbers.decimal)}-]", "").alias("_cleaned"),
-    ).with_columns(
+    )
+    staged = staged.with_columns(_foreign_sign(staged, column, numbers).alias("_foreign"))
+    staged = staged.with_columns(
         pl.col("_cleaned").str.find(numbers.decimal, literal=True).cast(pl.Int64).alias("_point"),
         pl.col("_cleaned").str.len_bytes().cast(pl.Int64).alias("_size"),
         pl.col("_cleaned").str.starts_with("-").cast(pl.Int64).alias("_negative"),
@@ -116,6 +162,14 @@ def parse_money(frame: pl.DataFrame, column: str, numbers: LocaleNumbers) -> pl.
     problem = (
         pl.when(value.is_null())
         .then(pl.lit(None, pl.String))
+        .when(pl.col("_foreign").is_not_null())
+        .then(
+            pl.format(
+                "has another currency's sign ('{}'); prices must be in {}",
+                pl.col("_foreign"),
+                pl.lit(numbers.currency),
+            )
+        )
         .when(~pl.col("_ok_shape"))
         .then(pl.lit(f"not a number in {numbers.locale}"))
         .when(~pl.col("_whole"))
@@ -126,8 +180,36 @@ def parse_money(frame: pl.DataFrame, column: str, numbers: LocaleNumbers) -> pl.
     return staged.with_columns(
         pl.when(ok).then(digits.cast(pl.Int64, strict=False) * scale).alias(f"{column}_cents"),
         problem.alias(f"{column}_problem"),
+        (value.is_not_null() & ~pl.col("_ok_shape") & pl.col("_foreign").is_null()).alias(
+            f"{column}_format_error"
+        ),
     ).drop(
-        "_ok_shape", "_cleaned", "_point", "_size", "_negative", "_whole", "_exact", "_fraction_len"
+        "_ok_shape",
+        "_foreign",
+        "_cleaned",
+        "_point",
+        "_size",
+        "_negative",
+        "_whole",
+        "_exact",
+        "_fraction_len",
+    )
+
+
+def _foreign_sign(staged: pl.DataFrame, column: str, numbers: LocaleNumbers) -> pl.Expr:
+    """The other currency's sign a value carries (null for most): looked for only when
+    some value does not have the locale's shape, so a healthy feed pays nothing."""
+    if staged.get_column("_ok_shape").fill_null(True).all():
+        return pl.lit(None, pl.String)
+    value = pl.col(column)
+    leading = value.str.extract(_LEADING, 1)
+    trailing = value.str.extract(_TRAILING, 1)
+    foreign = pl.lit(pl.Series(numbers.foreign_signs, dtype=pl.String)).implode()
+    return (
+        pl.when(~pl.col("_ok_shape") & leading.is_in(foreign))
+        .then(leading)
+        .when(~pl.col("_ok_shape") & trailing.is_in(foreign))
+        .then(trailing)
     )
 
 

@@ -14,17 +14,20 @@ import polars as pl
 
 from irp.errors import FeedError
 from irp.feeds.decode import decode_feed, strip_bom
+from irp.feeds.documents import read_json, read_xml
 from irp.feeds.format import (
     CANONICAL_FIELDS,
     LINE,
+    MAX_FIELD_CHARS,
     ROW_COLUMN,
     FeedFormat,
     RowIssue,
+    cut_value,
     quoted_names,
     sorted_issues,
     source_column,
 )
-from irp.feeds.readers import read_csv, read_json, read_xml
+from irp.feeds.readers import read_csv
 from irp.feeds.validate import kept_row_issues, validate_rows
 
 __all__ = [
@@ -69,7 +72,8 @@ class RawFeed:
 
     ``frame`` has ``line`` and one String column per mapped field, named after the
     field (``sku``, ``ean``, ...), with the feed's text untouched (null = empty).
-    ``issues`` are the records that could not be read at all (ragged rows).
+    ``issues`` are the records that could not be read at all (ragged rows, a value
+    longer than ``MAX_FIELD_CHARS``), one per record.
     """
 
     frame: pl.DataFrame
@@ -105,7 +109,49 @@ def read_feed(data: bytes, fmt: FeedFormat) -> RawFeed:
         del text
     else:
         raise FeedError(f"unknown offers.type {fmt.type!r}; use csv, json or xml")
-    return RawFeed(_mapped(frame, fmt), issues, encoding)
+    mapped = _mapped(frame, fmt)
+    if fmt.type == "csv":  # a blank line, or one of separators only, is no row
+        fields = [f for f in mapped.columns if f != LINE]
+        mapped = mapped.filter(~pl.all_horizontal(pl.col(f).is_null() for f in fields))
+    mapped, too_long = _without_long_values(mapped, fmt)
+    return RawFeed(mapped, issues + too_long, encoding)
+
+
+def _without_long_values(
+    frame: pl.DataFrame, fmt: FeedFormat
+) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """Take out the rows with a value longer than ``MAX_FIELD_CHARS``, one issue each.
+
+    Such a value is a broken file, not an offer; it is quoted cut short. Cheap when no
+    value is that long (one byte-length check per column).
+    """
+    fields = [f for f in frame.columns if f != LINE]
+    suspect = pl.any_horizontal(pl.col(f).str.len_bytes() > MAX_FIELD_CHARS for f in fields)
+    if frame.height == 0 or not frame.select(suspect.any()).item():
+        return frame, []
+    long_field = pl.coalesce(
+        pl.when(pl.col(f).str.len_chars() > MAX_FIELD_CHARS).then(pl.lit(f)) for f in fields
+    )
+    marked = frame.with_columns(long_field.alias("_long"))
+    issues = [
+        RowIssue(
+            row[LINE],
+            fmt.mapping.get(row["_long"], row["_long"]),
+            f"a value of {len(row[row['_long']]):,} characters, more than the "
+            f"{MAX_FIELD_CHARS:,} a feed value may have: '{row['_cut']}'",
+            sku=row["_sku"],
+            value=row["_cut"],
+        )
+        for row in marked.filter(pl.col("_long").is_not_null())
+        .with_columns(
+            cut_value(
+                pl.coalesce(pl.when(pl.col("_long") == f).then(pl.col(f)) for f in fields)
+            ).alias("_cut"),
+            cut_value(pl.col("sku").str.strip_chars()).alias("_sku"),
+        )
+        .iter_rows(named=True)
+    ]
+    return marked.filter(pl.col("_long").is_null()).drop("_long"), issues
 
 
 def _mapped(frame: pl.DataFrame, fmt: FeedFormat) -> pl.DataFrame:

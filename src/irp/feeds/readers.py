@@ -1,21 +1,30 @@
-"""Reading feed bytes into a frame of text columns: CSV (fast, or exact when damaged),
-JSON and XML.
+"""Reading CSV feed bytes into a frame of text columns (fast, or exact when damaged).
 
 Only the mapped columns are read, as text. Polars pads a short row with empty fields,
 so when the last column has empties the fields of every physical line are counted
 (vectorized, outside quotes) before the fast result is trusted; a CSV whose rows do not
 all have the header's number of fields is re-read with Python's ``csv`` module to name
-each broken line. JSON and XML feeds are small and read with the standard library.
+each broken line.
+
+**A stray quote.** A value that opens ``"`` and is not closed where it should be runs on
+over the following lines, so whole rows become part of one value: read naively, a
+3,000-row feed with a stray quote on row 2,000 silently loses the rows after it. A
+row that spans a line break (a quoted value holding it) is taken for legitimate text
+only when its values hold, in all, fewer separators than a whole row has (the header's
+fields less one) and it has the header's number of fields. Otherwise the feed is
+refused (:class:`FeedError`, naming the line where the quote opened and the line the
+value runs on to): rows swallowed into values bring their separators with them, and a
+quote closed elsewhere leaves its row with the wrong number of fields.
+
+These checks cost nothing on a feed without quoted line breaks: the number of physical
+lines equals the number of rows read, and nothing more is looked at.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-from decimal import Decimal
-from typing import Any
-from xml.etree import ElementTree
+import re
 
 import polars as pl
 
@@ -26,12 +35,15 @@ from irp.feeds.format import (
     ROW_COLUMN,
     FeedFormat,
     RowIssue,
-    quoted_names,
 )
-from irp.feeds.numbers import locale_numbers
+
+__all__ = ["read_csv"]
 
 
 def read_csv(data: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue], str]:
+    """The mapped columns of a CSV feed as text, with ``line``; the ragged rows; the
+    encoding used. Raises ``FeedError`` for a stray quote or a compressed file."""
+    _refuse_compressed(data)
     buffer = data  # polars skips a UTF-8 BOM itself
     encoding = "utf-8"
     if fmt.encoding == "windows-1252":
@@ -49,25 +61,111 @@ def read_csv(data: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue]
         and _has_ragged_lines(buffer, fmt.separator, width)
     ):
         # polars pads a short row with nulls; only the line-by-line read names it.
-        slow_frame, issues = _read_csv_slow(str(buffer, "utf-8").lstrip("\ufeff"), fmt)
-        return slow_frame, issues, encoding
+        return _read_exactly(buffer, data, fmt, encoding)
     if not fmt.heading:
         frame.columns = [f"column_{i + 1}" for i in range(frame.width)]
     first = 2 if fmt.heading else 1
-    index = pl.int_range(0, pl.len(), dtype=pl.Int64)
     heading_lines = 1 if fmt.heading else 0
-    if buffer.count(b"\n") > frame.height + heading_lines:  # a quoted field spans lines
-        whole = frame if frame.width == width else _read_csv_fast(buffer, fmt)
-        assert whole is not None  # the same bytes read a moment ago
-        spans = whole.select(
-            pl.sum_horizontal(
-                pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in whole.columns
-            ).cast(pl.Int64)
-        ).to_series()
-        line = first + index + spans.cum_sum() - spans
-    else:
-        line = first + index
-    return frame.with_columns(line.alias(LINE)), [], encoding
+    index = pl.int_range(0, pl.len(), dtype=pl.Int64)
+    if _physical_lines(buffer) <= frame.height + heading_lines:
+        return frame.with_columns((first + index).alias(LINE)), [], encoding
+    # A quoted value spans lines: number the rows by the lines each one spans, and make
+    # sure no value swallowed whole rows.
+    whole = frame if frame.width == width else _read_csv_fast(buffer, fmt)
+    if whole is None or whole.width != width:
+        return _read_exactly(buffer, data, fmt, encoding)
+    if not fmt.heading:
+        whole.columns = frame.columns
+    spans = whole.select(
+        pl.sum_horizontal(_line_breaks(pl.col(c)) for c in whole.columns).cast(pl.Int64)
+    ).to_series()
+    line = (first + index + spans.cum_sum() - spans).alias(LINE)
+    _refuse_swallowed_rows(whole.with_columns(line).filter(spans > 0), fmt)
+    return frame.with_columns(line), [], encoding
+
+
+def _read_exactly(
+    buffer: bytes, data: bytes, fmt: FeedFormat, encoding: str
+) -> tuple[pl.DataFrame, list[RowIssue], str]:
+    """:func:`_read_csv_slow` of ``buffer`` (UTF-8), or of ``data`` decoded again when
+    polars read it without looking at the columns holding bytes that are not UTF-8."""
+    try:
+        text = str(buffer, "utf-8")
+    except UnicodeDecodeError:
+        text, encoding = decode_feed(data, fmt.encoding)
+    frame, issues = _read_csv_slow(text.lstrip("\ufeff"), fmt)
+    return frame, issues, encoding
+
+
+def _physical_lines(buffer: bytes) -> int:
+    """Lines in ``buffer``, the last one counted whether or not it ends with a newline."""
+    return buffer.count(b"\n") + (0 if not buffer or buffer.endswith(b"\n") else 1)
+
+
+def _line_breaks(value: pl.Expr) -> pl.Expr:
+    return value.str.count_matches("\n", literal=True).fill_null(0)
+
+
+def _refuse_swallowed_rows(frame: pl.DataFrame, fmt: FeedFormat) -> None:
+    """Raise a ``FeedError`` when a row of ``frame`` (every column, and ``line``) spans a
+    line break and its values hold a whole row's separators: rows swallowed by a quote.
+
+    Why that is the sign: a row spanning lines k..k+j is made of j+1 physical lines; if
+    they were rows, they hold at least (j+1) times a row's separators, and only one row's
+    worth of them separate this row's values, so the rest are inside its values.
+    """
+    columns = [c for c in frame.columns if c != LINE]
+    whole_row = max(len(columns) - 1, 1)
+    spanning = frame.filter(pl.sum_horizontal(_line_breaks(pl.col(c)) for c in columns) > 0)
+    separators = pl.sum_horizontal(
+        pl.col(c).str.count_matches(fmt.separator, literal=True).fill_null(0) for c in columns
+    )
+    bad = spanning.filter(separators >= whole_row)
+    if bad.height:
+        row = bad.row(0, named=True)
+        raise _stray_quote(row[LINE], [row[c] for c in columns], columns, fmt, "holds whole rows")
+
+
+def _stray_quote(
+    line: int,
+    record: list[str | None],
+    header: list[str],
+    fmt: FeedFormat,
+    what: str,
+    end: int | None = None,
+) -> FeedError:
+    """The error for ``record`` (a row starting on ``line``) whose first value with a line
+    break opened with a quote not closed where it should be: names the line where it
+    opened (``line``: no value before it spans a line), its column and the line it runs
+    on to (``end`` when known: a value never closed ends with the file's last line
+    break)."""
+    index, breaks = next(
+        ((i, (v or "").count("\n")) for i, v in enumerate(record) if v and "\n" in v), (0, 0)
+    )
+    column = repr(header[index]) if fmt.heading and index < len(header) else str(index + 1)
+    return FeedError(
+        f"line {line}: the quoted value in column {column} runs on to line "
+        f"{line + breaks if end is None else end} and {what}: a '\"' that is not closed "
+        f"where it should be swallows the rows after it; fix the quoting on line {line}"
+    )
+
+
+#: Polars unpacks bytes starting with these (gzip, zstd) before reading them as CSV.
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+def _refuse_compressed(data: bytes) -> None:
+    for magic, kind in _COMPRESSED.items():
+        if data.startswith(magic):
+            raise FeedError(
+                f"the feed is a compressed ({kind}) file, not CSV text; ask the supplier for "
+                "the plain file, or unpack it and sync it with --file"
+            )
+
+
+def _zlib_header(buffer: bytes) -> bool:
+    """Whether polars would take ``buffer`` for zlib data (``x^`` may also start a CSV)."""
+    return buffer[:1] == b"x" and buffer[1:2] in (b"\x01", b"^", b"\x9c", b"\xda")
 
 
 def _read_csv_mapped(buffer: bytes, fmt: FeedFormat) -> tuple[pl.DataFrame | None, int]:
@@ -104,7 +202,7 @@ def _has_ragged_lines(buffer: bytes, separator: str, width: int) -> bool:
             infer_schema=False,
             raise_if_empty=False,
         )
-    except pl.exceptions.PolarsError:
+    except (pl.exceptions.PolarsError, OSError):
         return True
     text = pl.col("text")
     quoted = text.str.contains('"', literal=True)
@@ -118,6 +216,9 @@ def _has_ragged_lines(buffer: bytes, separator: str, width: int) -> bool:
 def _read_csv_fast(
     buffer: bytes, fmt: FeedFormat, *, columns: list[str] | None = None, n_rows: int | None = None
 ) -> pl.DataFrame | None:
+    """Polars' read, or ``None`` when it cannot read the bytes (the exact reader will)."""
+    if _zlib_header(buffer):
+        return None  # polars would unpack it, or fail: the exact reader reads it as text
     try:
         return pl.read_csv(
             buffer,
@@ -128,27 +229,71 @@ def _read_csv_fast(
             columns=columns,
             n_rows=n_rows,
         )
-    except pl.exceptions.PolarsError:
+    except (pl.exceptions.PolarsError, OSError):
         return None
 
 
+def _unique(names: list[str]) -> list[str]:
+    """Header names made unique the way polars does (``x``, ``x_duplicated_0``, ...)."""
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, n = name, 0
+        while candidate in seen:
+            candidate, n = f"{name}_duplicated_{n}", n + 1
+        seen.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _stand_in(text: str) -> str:
+    """A private-use character ``text`` does not hold, to stand in for a lone CR."""
+    return next(c for c in map(chr, range(0xE000, 0xF900)) if c not in text)
+
+
 def _read_csv_slow(text: str, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIssue]]:
+    """Read line by line with Python's ``csv``: every row with the wrong number of fields
+    is named. A row that runs over a line break and has the wrong number of fields, or
+    a field past ``csv``'s size limit, is a stray quote: the feed is refused.
+
+    A carriage return that does not end a line is kept in its value, as the fast reader
+    keeps it (``csv`` alone would end the row there and count a line polars does not).
+    """
+    lone_cr = _LONE_CR.search(text) is not None
+    stand_in = _stand_in(text) if lone_cr else "\r"
+    if lone_cr:
+        text = _LONE_CR.sub(stand_in, text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=fmt.separator)
     issues: list[RowIssue] = []
     header: list[str] | None = None
     records: list[list[str]] = []
     lines: list[int] = []
     previous = 0
+    spanning = False
     try:
         for record in reader:
             line, previous = previous + 1, reader.line_num
             if not record:
                 continue
+            if lone_cr:
+                record = [value.replace(stand_in, "\r") for value in record]
             if header is None:
                 header = record if fmt.heading else [f"column_{i + 1}" for i in range(len(record))]
                 if fmt.heading:
                     continue
             if len(record) != len(header):
+                if previous > line:
+                    raise _stray_quote(
+                        line,
+                        list(record),
+                        header,
+                        fmt,
+                        f"leaves its row with {len(record)} fields, not {len(header)}",
+                        end=previous,
+                    )
                 issues.append(
                     RowIssue(
                         line,
@@ -157,80 +302,21 @@ def _read_csv_slow(text: str, fmt: FeedFormat) -> tuple[pl.DataFrame, list[RowIs
                     )
                 )
                 continue
+            spanning = spanning or previous > line
             records.append(record)
             lines.append(line)
-    except csv.Error:
-        issues.append(RowIssue(previous + 1, ROW_COLUMN, "unterminated quoted field (cut off?)"))
-    names = header or []
+    except csv.Error as exc:
+        raise FeedError(
+            f"line {previous + 1}: the row that starts here cannot be read ({exc}): a "
+            "'\"' that is never closed swallows the rest of the file; fix the quoting on "
+            f"line {previous + 1} or after it"
+        ) from exc
+    names = _unique(header or [])
     frame = pl.DataFrame(
         {name: [r[i] for r in records] for i, name in enumerate(names)},
         schema=dict.fromkeys(names, pl.String),
     ).with_columns(pl.col(n).replace("", None) for n in names)
-    return frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64)), issues
-
-
-def read_json(text: str, fmt: FeedFormat) -> pl.DataFrame:
-    try:
-        document = json.loads(text, parse_float=_json_number, parse_int=_json_number)
-    except json.JSONDecodeError as exc:
-        raise FeedError(f"the feed is not valid JSON: {exc}") from exc
-    records: Any = document
-    for key in (fmt.records_path or "").split(".") if fmt.records_path else []:
-        records = records.get(key) if isinstance(records, dict) else None
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        where = fmt.records_path or "the top level"
-        raise FeedError(f"the JSON feed has no list of objects at {where}; check records_path")
-    return _frame_from_records(records, fmt, "key")
-
-
-def read_xml(text: str, fmt: FeedFormat) -> pl.DataFrame:
-    if not fmt.records_path:
-        raise FeedError("an XML feed needs offers.records_path (the element name of a record)")
-    try:
-        root = ElementTree.fromstring(text.encode("utf-8"))
-    except ElementTree.ParseError as exc:
-        raise FeedError(f"the feed is not valid XML: {exc}") from exc
-    records = []
-    for element in root.iter(fmt.records_path):
-        record: dict[str, Any] = dict(element.attrib)
-        for child in element:
-            record[child.tag] = child.text
-        records.append(record)
-    return _frame_from_records(records, fmt, "element")
-
-
-def _json_number(text: str) -> _Number:
-    return _Number(text)
-
-
-class _Number(str):
-    """A JSON number kept as its exact text (never a float)."""
-
-
-def _frame_from_records(records: list[dict[str, Any]], fmt: FeedFormat, kind: str) -> pl.DataFrame:
-    sources = list(dict.fromkeys(fmt.mapping.values()))
-    missing = [s for s in sources if not any(s in r for r in records)]
-    if records and missing:
-        raise FeedError(
-            f"no record has the mapped {kind}(s) {quoted_names(missing)}; "
-            f"fix offers.mapping or ask the supplier"
-        )
-    decimal = locale_numbers(fmt.price_locale).decimal
-    columns = {s: [_text(r.get(s), decimal) for r in records] for s in sources}
-    frame = pl.DataFrame(columns, schema=dict.fromkeys(sources, pl.String))
-    return frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(LINE))
-
-
-def _text(value: Any, decimal: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, _Number):  # a JSON number: write it the way the locale does
-        return format(Decimal(value), "f").replace(".", decimal)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
-
-
-# --- validation ----------------------------------------------------------------------
+    frame = frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+    if spanning:
+        _refuse_swallowed_rows(frame, fmt)
+    return frame, issues

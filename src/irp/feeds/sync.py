@@ -33,20 +33,23 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from irp.errors import FeedError, SourceError
-from irp.feeds.apply import FeedApplier
+from irp.feeds.apply import FeedApplier, WrittenIndex
 from irp.feeds.background import Archiver, BaselineLoader
 from irp.feeds.diff import OfferChanges
 from irp.feeds.freshness import fresh_version_of_stale_offers, keep_fresh
+from irp.feeds.guards import GuardLimits, Refusal, SyncFigures, check_guards
 from irp.feeds.parse import FeedFormat, RawFeed, RowIssue, read_feed
 from irp.feeds.price import Pricing
 from irp.feeds.report import SyncReport, SyncStatus
 from irp.sources import FetchOutcome, RemoteStat, open_source
 from irp.sources.local import LocalFileSource
 from irp.store import locks
+from irp.store import offers as offer_store
 from irp.store import runs as run_store
 from irp.store.db import database_now
 from irp.store.refurbishers import ensure_refurbisher
 from irp.store.snapshot import OfferSnapshots, snapshot_folder
+from irp.store.stats import record_offer_stats
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -117,8 +120,10 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
     snapshots = OfferSnapshots(snapshot_folder(db.url, request.config_dir))
     try:
         with locks.LeaseKeeper(db, f"sync:{ref.key}", owner, LOCK_TTL) as lease:
-            report = _sync_locked(db, request, report, lease, snapshots)
+            report, written = _sync_locked(db, request, report, lease, snapshots)
             keep_fresh(db, request.refurbisher, report)
+            if report.status is SyncStatus.OK or report.unlisted:  # the status page's charts
+                _record_stats(db, ref.key, report.run_id, written)
         return report
     except BaseException as exc:
         _record_crash(db, report, exc)
@@ -139,6 +144,15 @@ def fail_abandoned_runs(db: Database) -> list[int]:
     return failed
 
 
+def _record_stats(db: Database, key: str, run_id: int | None, written: WrittenIndex | None) -> None:
+    """Store the offer counts after a sync: from the sync's own offer index while the
+    offers are still at the version it wrote (no scan of a million rows), else counted."""
+    with db.write_transaction() as conn:
+        current = written is not None and offer_store.offers_version(conn, key) == written.version
+        counts = written.counts() if written is not None and current else None
+        record_offer_stats(conn, key, run_id=run_id, now=database_now(conn), counts=counts)
+
+
 def _busy_message(conn: sa.Connection, key: str) -> str:
     current = locks.holder(conn, f"sync:{key}")
     who = (
@@ -156,7 +170,8 @@ def _sync_locked(
     report: SyncReport,
     lease: locks.LeaseKeeper,
     snapshots: OfferSnapshots,
-) -> SyncReport:
+) -> tuple[SyncReport, WrittenIndex | None]:
+    """The sync under the lock; the report, and the offer index it wrote (if it did)."""
     ref = request.refurbisher
     offers_cfg = ref.offers
     assert offers_cfg is not None
@@ -167,7 +182,7 @@ def _sync_locked(
         if last is not None and last["remote_size"] is not None
         else None
     )
-    fmt = FeedFormat.from_config(offers_cfg)
+    fmt = FeedFormat.from_config(offers_cfg, currency=ref.settings.currency)
     pricing = Pricing.from_settings(ref.settings)
 
     request.progress("fetch")
@@ -176,7 +191,7 @@ def _sync_locked(
     except SourceError as exc:
         report.status = SyncStatus.FAILED
         report.message = str(exc)
-        return _finish(db, report, {})
+        return _finish(db, report, {}), None
     run_fields: dict[str, object] = {
         "remote_size": outcome.stat.size,
         "remote_mtime": outcome.stat.mtime,
@@ -188,7 +203,7 @@ def _sync_locked(
             f"changing over {offers_cfg.waiting_retries + 1} look(s)); "
             "it will be read on the next run"
         )
-        return _finish(db, report, run_fields)
+        return _finish(db, report, run_fields), None
 
     settings = _format_fingerprint(fmt, pricing)
     if outcome.kind == "unchanged":
@@ -202,7 +217,7 @@ def _sync_locked(
                 fingerprint=last["fingerprint"],
                 archive_id=last["archive_id"],
             )
-            return _finish(db, report, run_fields)
+            return _finish(db, report, run_fields), None
         # Same file, new pricing or mapping: re-price from the archived copy.
         data = None
         if last["archive_id"] is not None:
@@ -231,7 +246,7 @@ def _sync_locked(
         report.status = SyncStatus.UNCHANGED
         report.message = f"{ref.key}: same feed and pricing as run {last['id']}; nothing to write"
         run_fields["archive_id"] = last["archive_id"]
-        return _finish(db, report, run_fields)
+        return _finish(db, report, run_fields), None
     # The archive copy is compressed and stored, and the stored index loaded, in threads
     # while the feed is read and planned.
     archiver = Archiver(db, ref.key, report.run_id, data, file_sha)
@@ -247,7 +262,7 @@ def _sync_locked(
     baseline = loader.result()
     if raw is None:
         run_fields["archive_id"] = archiver.result()
-        return _finish(db, report, run_fields)
+        return _finish(db, report, run_fields), None
     run_fields["encoding"] = raw.encoding
     applier = FeedApplier(
         db,
@@ -256,7 +271,7 @@ def _sync_locked(
         pricing=pricing,
         settings=settings,
         max_price_change_ratio=Decimal(str(offers_cfg.max_price_change_ratio)),
-        guard=partial(_guard, ref.key, max_ratio=Decimal(str(offers_cfg.max_unlist_ratio))),
+        guard=partial(_guard, ref.key, GuardLimits.from_config(offers_cfg)),
         force=request.force,
         lease=lease,
         snapshots=snapshots,
@@ -266,7 +281,7 @@ def _sync_locked(
     del raw  # the plan frees the raw text once it is validated
     report = applier.run(baseline, archiver.result)
     run_fields["archive_id"] = archiver.result()
-    return _finish(db, report, run_fields)
+    return _finish(db, report, run_fields), applier.written
 
 
 def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
@@ -292,24 +307,19 @@ def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
     return outcome
 
 
-def _guard(key: str, report: SyncReport, changes: OfferChanges, *, max_ratio: Decimal) -> str:
-    """Why this sync must not be applied, or "" when it may."""
-    if report.valid == 0:
-        return (
-            f"{key}: the feed has no valid rows ({report.rows} row(s) read); refusing to "
-            "unlist every offer; nothing was changed (use --force if the catalogue is "
-            "really empty)"
-        )
-    if changes.listed_before and changes.newly_unlisted:
-        ratio = Decimal(changes.newly_unlisted) / Decimal(changes.listed_before)
-        if ratio > max_ratio:
-            return (
-                f"{key}: this feed would unlist {changes.newly_unlisted} of "
-                f"{changes.listed_before} listed offers ({ratio:.0%}), more than "
-                f"max_unlist_ratio {max_ratio}; is the file truncated? nothing was changed "
-                "(use --force to apply it anyway)"
-            )
-    return ""
+def _guard(
+    key: str, limits: GuardLimits, report: SyncReport, changes: OfferChanges
+) -> Refusal | None:
+    """Why this sync must not be applied (``guards.check_guards``), or None."""
+    figures = SyncFigures(
+        rows=report.rows,
+        valid=report.valid,
+        errors=report.errors,
+        newly_unlisted=changes.newly_unlisted,
+        listed_before=changes.listed_before,
+        vanished=changes.vanished.get_column("sku"),
+    )
+    return check_guards(key, figures, limits)
 
 
 def _format_fingerprint(fmt: FeedFormat, pricing: Pricing) -> str:
@@ -321,6 +331,7 @@ def _format_fingerprint(fmt: FeedFormat, pricing: Pricing) -> str:
         "price_locale": fmt.price_locale,
         "mapping": dict(fmt.mapping),
         "records_path": fmt.records_path,
+        "currency": fmt.currency,
         "pricing": pricing.fingerprint(),
     }
     return json.dumps(shape, sort_keys=True)

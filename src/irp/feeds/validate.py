@@ -3,7 +3,7 @@
 A row without a usable ``sku``, ``stock_available`` or ``price_purchase_amount`` is
 dropped and reported. An unusable EAN or SRP (``price_consumer_amount``) is reported and
 stored as null; the offer stays. Duplicate SKUs: the first valid row wins, later ones
-are reported.
+are reported. A value quoted in a message is cut to ``QUOTED_CHARS`` characters.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from irp.feeds.ean import ean_problem
 from irp.feeds.format import (
     CANONICAL_FIELDS,
     LINE,
+    PRICE_FORMAT,
     FeedFormat,
     RowIssue,
+    cut_value,
 )
 from irp.feeds.numbers import cents_to_decimal, locale_numbers, parse_count, parse_money
 
@@ -30,7 +32,7 @@ def validate_rows(
     with ``flag``, a Boolean column of that name is true for an offer kept despite a
     problem (bad SRP or EAN).
     """
-    numbers = locale_numbers(fmt.price_locale)
+    numbers = locale_numbers(fmt.price_locale, fmt.currency)
     label = dict(fmt.mapping)  # canonical field -> the column name the operator knows
     extras = [f for f in fmt.mapping if f not in CANONICAL_FIELDS]
     mapped = _trimmed(frame, (*CANONICAL_FIELDS, *extras), keep)
@@ -50,13 +52,16 @@ def validate_rows(
         .when(purchase <= 0)
         .then(pl.lit("must be greater than 0"))
         .alias("_p_purchase"),
+        pl.when(pl.col("price_purchase_amount_format_error"))
+        .then(pl.lit(PRICE_FORMAT))
+        .alias("_k_purchase"),
         _srp_problem().alias("_p_srp"),
         ean_problem(pl.col("ean")).alias("_p_ean"),
     )
-    checks = (  # field, problem column, what happens to the offer
-        ("sku", "_p_sku", ""),
-        ("stock_available", "_p_stock", ""),
-        ("price_purchase_amount", "_p_purchase", ""),
+    checks = (  # field, problem column, what happens to the offer, kind column
+        ("sku", "_p_sku", "", None),
+        ("stock_available", "_p_stock", "", None),
+        ("price_purchase_amount", "_p_purchase", "", "_k_purchase"),
         *_KEPT_CHECKS,
     )
     found = _issue_frames(checked, checks, label)
@@ -73,9 +78,14 @@ def validate_rows(
                 pl.col(LINE),
                 pl.lit(len(checks), pl.Int32).alias("_order"),
                 pl.lit(label["sku"]).alias("column"),
-                pl.format("duplicate sku {}, first seen on line {}", "sku", "_first_line").alias(
-                    "message"
-                ),
+                pl.format(
+                    "duplicate sku {}, first seen on line {}",
+                    cut_value(pl.col("sku")),
+                    "_first_line",
+                ).alias("message"),
+                cut_value(pl.col("sku")).alias("sku"),
+                pl.lit("").alias("kind"),
+                cut_value(pl.col("sku")).alias("value"),
             )
         )
     offers = valid.filter(pl.col("_first")).select(
@@ -99,9 +109,9 @@ def validate_rows(
     return offers, _issue_list(found)
 
 
-_KEPT_CHECKS = (  # problems that keep the offer: field, problem column, outcome
-    ("price_consumer_amount", "_p_srp", " (SRP left empty)"),
-    ("ean", "_p_ean", " (EAN left empty)"),
+_KEPT_CHECKS: tuple[tuple[str, str, str, str | None], ...] = (  # problems that keep the offer
+    ("price_consumer_amount", "_p_srp", " (SRP left empty)", None),
+    ("ean", "_p_ean", " (EAN left empty)", None),
 )
 
 
@@ -112,11 +122,11 @@ def kept_row_issues(frame: pl.DataFrame, fmt: FeedFormat) -> list[RowIssue]:
     problem must be reported on every run (the row errors go back to the refurbisher).
     Numbered like :func:`validate_rows` numbers them.
     """
-    numbers = locale_numbers(fmt.price_locale)
+    numbers = locale_numbers(fmt.price_locale, fmt.currency)
     fields = [f for f in ("price_consumer_amount", "ean") if f in frame.columns]
     if not fields or frame.height == 0:
         return []
-    mapped = _trimmed(frame, ("price_consumer_amount", "ean"))
+    mapped = _trimmed(frame, ("sku", "price_consumer_amount", "ean"))
     mapped = mapped.filter(pl.any_horizontal(pl.col(f).is_not_null() for f in fields))
     mapped = parse_money(mapped, "price_consumer_amount", numbers)
     checked = mapped.with_columns(
@@ -151,7 +161,7 @@ def _srp_problem() -> pl.Expr:
 
 def _issue_frames(
     checked: pl.DataFrame,
-    checks: tuple[tuple[str, str, str], ...],
+    checks: tuple[tuple[str, str, str, str | None], ...],
     label: dict[str, str],
     *,
     first_order: int = 0,
@@ -159,17 +169,25 @@ def _issue_frames(
     return [
         checked.filter(pl.col(problem).is_not_null()).select(
             pl.col(LINE),
-            pl.lit(order).alias("_order"),
+            pl.lit(order, pl.Int32).alias("_order"),
             pl.lit(label.get(f, f)).alias("column"),
             pl.when(pl.col(f).is_null())
             .then(pl.col(problem))
-            .otherwise(pl.format("{}: '{}'{}", pl.col(problem), pl.col(f), pl.lit(outcome)))
+            .otherwise(
+                pl.format("{}: '{}'{}", pl.col(problem), cut_value(pl.col(f)), pl.lit(outcome))
+            )
             .alias("message"),
+            cut_value(pl.col("sku")).alias("sku"),
+            (pl.col(kind) if kind else pl.lit(None, pl.String)).fill_null("").alias("kind"),
+            cut_value(pl.col(f)).alias("value"),
         )
-        for order, (f, problem, outcome) in enumerate(checks, start=first_order)
+        for order, (f, problem, outcome, kind) in enumerate(checks, start=first_order)
     ]
 
 
 def _issue_list(found: list[pl.DataFrame]) -> list[RowIssue]:
     issues = pl.concat(found).sort(LINE, "_order", maintain_order=True)
-    return [RowIssue(line, col, msg) for line, _, col, msg in issues.iter_rows()]
+    return [
+        RowIssue(line, column, message, sku=sku, kind=kind, value=value)
+        for line, _, column, message, sku, kind, value in issues.iter_rows()
+    ]

@@ -19,7 +19,7 @@ from irp.redact import redact as redact_text
 from irp.store.tables import order_attempts
 
 if TYPE_CHECKING:
-    from irp.orders.sender import Sent
+    from irp.orders.sender import Answer
 
 RESPONSE_BODY_CAP = 64 * 1024  # characters of a response body kept per attempt
 SENDING = "sending"
@@ -78,19 +78,19 @@ def start_attempt(
 def record_answer(
     conn: sa.Connection,
     attempt_id: int,
-    sent: Sent,
+    answer: Answer,
     *,
     outcome: str,
     error: str | None,
     secrets: Collection[str],
 ) -> None:
-    """Complete an attempt with what ``sent`` brought back: status, capped body, timing."""
-    response = sent.response
+    """Complete an attempt with what ``answer`` brought back: status, capped body, timing."""
+    response = answer.response
     finish_attempt(
         conn,
         attempt_id,
         outcome=outcome,
-        duration_ms=sent.duration_ms,
+        duration_ms=answer.duration_ms,
         status_code=response.status_code if response is not None else None,
         response_body=capped_body(response.content, secrets) if response is not None else None,
         error=error,
@@ -118,6 +118,26 @@ def finish_attempt(
             response_body=response_body,
             error=error,
         )
+    )
+
+
+def close_unfinished(
+    conn: sa.Connection, order_id: str, *, kind: str, outcome: str, error: str
+) -> None:
+    """Give the order's attempts of ``kind`` still ``sending`` an outcome.
+
+    An attempt stays ``sending`` only when its process died mid-request; the lease
+    expiry (submissions) or the next lookup's claim (lookups) closes it, so no attempt
+    is left without an outcome.
+    """
+    conn.execute(
+        sa.update(order_attempts)
+        .where(
+            order_attempts.c.order_id == order_id,
+            order_attempts.c.kind == kind,
+            order_attempts.c.outcome == SENDING,
+        )
+        .values(outcome=outcome, error=error)
     )
 
 

@@ -25,12 +25,15 @@ import base64
 import threading
 import time
 from collections.abc import Callable, Generator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
+from irp import strictjson
 from irp.errors import FatalSupplierError, RetriableSupplierError
+from irp.orders.retry_after import parse_retry_after
 
 __all__ = [
     "BasicAuth",
@@ -205,28 +208,41 @@ class OAuth2ClientCredentialsAuth(httpx.Auth):
         where = f"oauth2 token request to {self.token_url}"
         status = response.status_code
         if status in _RETRIABLE_TOKEN_STATUSES:
-            retry_after = response.headers.get("Retry-After")
             raise RetriableSupplierError(
                 f"{where} failed: {status}; the order was not sent, it will be tried again",
-                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                retry_after=parse_retry_after(
+                    response.headers.get("Retry-After"), datetime.now(UTC)
+                ),
             )
         if status != 200:
             raise FatalSupplierError(
                 f"{where} failed: {status}; check order.auth.token_url, client_id and client_secret"
             )
         try:
-            body: Any = response.json()
-        except ValueError:
+            body: Any = strictjson.loads(response.content)
+        except ValueError:  # not JSON, too deep, NaN: no usable token either way
             body = None
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise FatalSupplierError(f"{where} failed: 200 without an access_token")
-        expires_in = body.get("expires_in", 3600)
-        try:
-            lifetime = float(expires_in)
-        except (TypeError, ValueError):
-            lifetime = 3600.0
-        return SecretStr(token), max(lifetime, 0.0)
+        return SecretStr(token), _lifetime(body.get("expires_in"))
+
+
+_DEFAULT_TOKEN_SECONDS = 3600.0
+_MAX_TOKEN_SECONDS = 366 * 24 * 3600.0
+
+
+def _lifetime(expires_in: object) -> float:
+    """Seconds a token lives: ``expires_in`` when it is a sane number, else an hour."""
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int | float | str):
+        return _DEFAULT_TOKEN_SECONDS
+    try:
+        lifetime = float(expires_in)
+    except (ValueError, OverflowError):
+        return _DEFAULT_TOKEN_SECONDS
+    if lifetime != lifetime:  # NaN from the text "nan"
+        return _DEFAULT_TOKEN_SECONDS
+    return min(max(lifetime, 0.0), _MAX_TOKEN_SECONDS)
 
 
 def create_auth(auth_config: Any) -> httpx.Auth:

@@ -69,7 +69,7 @@ def resume_submissions(db: Database, key: str, actor: str) -> bool:
     the resolved alert. Orders that failed on the misconfiguration stay ``failed``:
     ``irp orders retry ID`` sends them again.
     """
-    with db.begin() as conn:
+    with db.write_transaction() as conn:
         now = database_now(conn)
         changed = conn.execute(
             sa.update(refurbishers)

@@ -16,39 +16,46 @@ exactly one class, and the class alone decides what happens to the order::
                        whose asserts fail). Looked up, never resent blindly.
 
 Whether the request was *fully sent* is what separates a reset we may retry from one
-we must not. httpx cannot tell us from the exception alone: httpcore swallows a write
-error and then reports the failed read that follows. So the sender passes a
-:class:`SendProgress` as the request's ``trace`` extension and hands it to
-:func:`classify_exception`; only a request whose body was completely written can have
-been acted on.
+we must not; the sender records it on the :class:`~irp.orders.sender.Answer`
+(``request_sent``). Lookups (:func:`classify_lookup`) and ``irp check``'s probe
+(:func:`probe_problem`) are classified here too, from the same status classes.
+
+Nothing a refurbisher sends can make these functions raise: a ``Retry-After`` of "²" or
+of a trillion seconds, a body nested 100,000 levels deep or holding ``NaN`` all land in
+a class with a reason an operator can read.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any
 
 import httpx
 
-from irp.errors import FatalSupplierError, RetriableSupplierError
+from irp import strictjson
+from irp.errors import FatalSupplierError, RetriableSupplierError, UncertainDeliveryError
+from irp.orders.retry_after import RETRY_AFTER_CAP_SECONDS, parse_retry_after
+from irp.orders.sender import Answer
+from irp.strictjson import JsonRefused
 from irp.template.asserts import AssertRules, extract_fields
 
 __all__ = [
+    "RETRY_AFTER_CAP_SECONDS",
+    "Body",
     "Classification",
     "LookupClassification",
     "LookupOutcome",
     "Outcome",
-    "SendProgress",
+    "classify_answer",
     "classify_exception",
     "classify_lookup",
     "classify_response",
     "parse_body",
     "parse_retry_after",
+    "probe_problem",
+    "read_body",
 ]
 
 REJECTED_STATUSES = frozenset({400, 422})
@@ -78,54 +85,55 @@ class Classification:
     retry_after: float | None = None  # seconds, for RETRY when the refurbisher said so
 
 
-class SendProgress:
-    """Records how far httpcore got with one request (pass ``trace`` as its extension).
+@dataclass(frozen=True)
+class Body:
+    """A response body as the asserts see it: parsed JSON, or None and why not."""
 
-    ``request_sent`` becomes True once the request body was completely written to the
-    connection: from then on the refurbisher may have acted on it.
-    """
+    value: object
+    problem: str | None = None  # set when the body looked like JSON IRP refuses to read
 
-    def __init__(self) -> None:
-        self.request_sent = False
-
-    def trace(self, event: str, info: Mapping[str, Any]) -> None:
-        """httpcore's trace callback (``extensions={"trace": progress.trace}``)."""
-        if event.endswith(".send_request_body.complete"):
-            self.request_sent = True
+    def explain(self, reason: str) -> str:
+        """``reason``, followed by why the body could not be read when it could not."""
+        return f"{reason}; the body is not usable JSON: {self.problem}" if self.problem else reason
 
 
 def parse_body(content: bytes) -> object:
-    """The JSON body, or None when it is empty or not JSON (asserts then see no fields)."""
-    if not content:
-        return None
-    try:
-        return json.loads(content)
-    except ValueError:
-        return None
+    """The JSON body, or None when it is empty, not JSON, or JSON IRP refuses to read."""
+    return read_body(content).value
 
 
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP-date).
+def read_body(content: bytes) -> Body:
+    """The JSON body; None when it is empty or not JSON (asserts then see no fields).
 
-    >>> parse_retry_after("120", datetime(2025, 1, 1, tzinfo=UTC))
-    120.0
-    >>> parse_retry_after("Wed, 01 Jan 2025 00:01:00 GMT", datetime(2025, 1, 1, tzinfo=UTC))
-    60.0
-
-    A date in the past gives 0; an unreadable value gives None (the backoff applies).
+    JSON that IRP refuses — nested deeper than :data:`irp.strictjson.MAX_DEPTH`, or
+    holding ``NaN``/``Infinity``/a number too large for a float — is None too, with the
+    reason in :attr:`Body.problem`, so the refurbisher's answer can never crash the
+    check (``min:`` on a NaN, a recursion limit).
     """
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
+    if not content:
+        return Body(None)
     try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - now).total_seconds(), 0.0)
+        return Body(strictjson.loads(content))
+    except JsonRefused as exc:
+        return Body(None, str(exc))
+    except ValueError:  # not JSON at all (HTML, text): the asserts say what is missing
+        return Body(None)
+
+
+def classify_answer(
+    answer: Answer,
+    *,
+    asserts: AssertRules,
+    fields: Mapping[str, str],
+    resend_on: Collection[int] = (),
+    now: datetime | None = None,
+) -> Classification:
+    """Classify what one order request brought back: a response or a transport error."""
+    if answer.response is None:
+        return classify_exception(answer.failure(), request_sent=answer.request_sent)
+    return classify_response(
+        answer.response, asserts=asserts, fields=fields, resend_on=resend_on, now=now
+    )
 
 
 def classify_response(
@@ -139,23 +147,26 @@ def classify_response(
     """Classify an HTTP answer to an order request (its body must have been read)."""
     status = response.status_code
     if 200 <= status < 300:
-        body = parse_body(response.content)
-        failures = asserts.check(status, body)
+        body = read_body(response.content)
+        failures = asserts.check(status, body.value)
         if failures:
             return Classification(
                 Outcome.UNCERTAIN,
-                f"HTTP {status}, but the answer fails the response asserts "
-                f"({'; '.join(failures)}); the refurbisher may have the order",
+                body.explain(
+                    f"HTTP {status}, but the answer fails the response asserts "
+                    f"({'; '.join(failures)})"
+                )
+                + "; the refurbisher may have the order",
             )
-        return Classification(Outcome.SUBMITTED, f"HTTP {status}", extract_fields(fields, body))
+        return Classification(
+            Outcome.SUBMITTED, f"HTTP {status}", extract_fields(fields, body.value)
+        )
     if status in resend_on:
         return Classification(
             Outcome.RETRY, f"HTTP {status}; order.resend_on lists it, so it is sent again"
         )
     if status in RETRY_STATUSES:
-        retry_after = parse_retry_after(
-            response.headers.get("Retry-After"), now or datetime.now(UTC)
-        )
+        retry_after = _retry_after(response, now)
         wait = f" (Retry-After {retry_after:g} s)" if retry_after is not None else ""
         return Classification(
             Outcome.RETRY,
@@ -165,16 +176,9 @@ def classify_response(
         )
     if status in REJECTED_STATUSES:
         return Classification(Outcome.REJECTED, f"HTTP {status}: the refurbisher refused the order")
-    if status in AUTH_REFUSED_STATUSES:
-        return Classification(
-            Outcome.MISCONFIGURED,
-            f"HTTP {status}: authentication refused; check order.auth",
-        )
-    if status in WRONG_ENDPOINT_STATUSES:
-        return Classification(
-            Outcome.MISCONFIGURED,
-            f"HTTP {status}: the endpoint is wrong; check order.endpoint and order.method",
-        )
+    wrong = _misconfiguration(status)
+    if wrong is not None:
+        return Classification(Outcome.MISCONFIGURED, f"HTTP {status}: {wrong}")
     if 300 <= status < 400:
         location = response.headers.get("Location")
         where = f" to {location}" if location else ""
@@ -196,22 +200,37 @@ def classify_response(
     )
 
 
-def classify_exception(exc: Exception, progress: SendProgress) -> Classification:
-    """Classify a failure to get an answer; ``progress`` is the request's trace.
+def _misconfiguration(status: int) -> str | None:
+    if status in AUTH_REFUSED_STATUSES:
+        return "authentication refused; check order.auth"
+    if status in WRONG_ENDPOINT_STATUSES:
+        return "the endpoint is wrong; check order.endpoint and order.method"
+    return None
+
+
+def _retry_after(response: httpx.Response, now: datetime | None) -> float | None:
+    return parse_retry_after(response.headers.get("Retry-After"), now or datetime.now(UTC))
+
+
+def classify_exception(exc: Exception, *, request_sent: bool) -> Classification:
+    """Classify a failure to get an answer; ``request_sent``: the body was fully written.
 
     Never connected, or the request not completely written -> RETRY. Once the whole
     request went out, any lost answer (read timeout, reset, the server closing the
-    connection) -> UNCERTAIN. Errors the auth flow raises (an OAuth2 token endpoint
-    failing) happen before the order is sent and keep their own class.
+    connection, a body that cannot be decoded) -> UNCERTAIN. Errors the auth flow
+    raises (an OAuth2 token endpoint failing) happen before the order is sent and keep
+    their own class.
     """
     if isinstance(exc, RetriableSupplierError):
         return Classification(Outcome.RETRY, str(exc), retry_after=exc.retry_after)
     if isinstance(exc, FatalSupplierError):
         return Classification(Outcome.MISCONFIGURED, str(exc))
+    if isinstance(exc, UncertainDeliveryError):
+        return Classification(Outcome.UNCERTAIN, str(exc))
     what = _describe(exc)
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return Classification(Outcome.RETRY, f"could not connect ({what}); the order was not sent")
-    if isinstance(exc, httpx.TransportError) and not progress.request_sent:
+    if isinstance(exc, httpx.TransportError) and not request_sent:
         return Classification(
             Outcome.RETRY,
             f"the connection failed before the order was fully sent ({what}); "
@@ -250,9 +269,7 @@ class LookupClassification:
 
 
 def classify_lookup(
-    response: httpx.Response | None,
-    error: Exception | None,
-    progress: SendProgress,
+    answer: Answer,
     *,
     found: AssertRules,
     found_fields: Mapping[str, str],
@@ -264,29 +281,45 @@ def classify_lookup(
     A not-found counts only when the ``not_found`` asserts pass — a gateway's 404 for a
     wrong URL must not look like "the refurbisher never got the order".
     """
+    response = answer.response
     if response is None:
-        failure = classify_exception(error or RuntimeError("no answer"), progress)
+        failure = classify_exception(answer.failure(), request_sent=answer.request_sent)
         kind = LookupOutcome.RETRY if failure.outcome is Outcome.RETRY else LookupOutcome.UNKNOWN
         return LookupClassification(kind, failure.reason, retry_after=failure.retry_after)
     status = response.status_code
-    body = parse_body(response.content)
-    if not found.check(status, body):
-        fields = extract_fields(found_fields, body)
+    body = read_body(response.content)
+    if not found.check(status, body.value):
+        fields = extract_fields(found_fields, body.value)
         return LookupClassification(LookupOutcome.FOUND, f"HTTP {status}: found", fields)
-    if not not_found.check(status, body):
+    if not not_found.check(status, body.value):
         return LookupClassification(LookupOutcome.NOT_FOUND, f"HTTP {status}: not found")
     if status in RETRY_STATUSES:
-        retry_after = parse_retry_after(
-            response.headers.get("Retry-After"), now or datetime.now(UTC)
-        )
         return LookupClassification(
-            LookupOutcome.RETRY, f"HTTP {status}: busy or unavailable", retry_after=retry_after
+            LookupOutcome.RETRY,
+            f"HTTP {status}: busy or unavailable",
+            retry_after=_retry_after(response, now),
         )
-    failures = "; ".join(found.check(status, body) + not_found.check(status, body))
+    failures = "; ".join(found.check(status, body.value) + not_found.check(status, body.value))
     return LookupClassification(
         LookupOutcome.UNKNOWN,
-        f"HTTP {status} matches neither lookup.found nor lookup.not_found ({failures})",
+        body.explain(
+            f"HTTP {status} matches neither lookup.found nor lookup.not_found ({failures})"
+        ),
     )
+
+
+def probe_problem(status: int) -> str | None:
+    """What a ``GET`` on the order endpoint says is wrong (``irp check``), or None.
+
+    The same classes as an order's answer, read for a probe: 401/403 is "authentication
+    refused", 404/410 "the endpoint is wrong". A 405 or 501 is the usual answer of a
+    POST-only path to a GET and proves it exists.
+    """
+    if status in AUTH_REFUSED_STATUSES:
+        return "authentication refused"
+    if status in WRONG_ENDPOINT_STATUSES - {405, 501}:
+        return "the endpoint is wrong"
+    return None
 
 
 def _describe(exc: Exception) -> str:

@@ -2,30 +2,54 @@
 
 In this order: expire dead submitters' leases (-> ``uncertain``), run due lookups
 (found -> ``submitted``; confirmed not-found -> due again), then send every due order.
+Lookups and submissions are two kinds of work of one engine (:mod:`irp.orders.engine`).
 """
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime
+
 from irp.config import Config
 from irp.orders.leases import expire_leases
 from irp.orders.lookup import run_due_lookups
-from irp.orders.submit import SubmitResult, order_result, submit_due
+from irp.orders.results import SubmitResult, order_result
+from irp.orders.sender import HttpSender, SenderFactory
+from irp.orders.submit import submit_due
 from irp.store.db import Database
 
 
-def submit_pass(db: Database, config: Config, refurbisher: str | None) -> list[SubmitResult]:
-    """Expire leases, run due lookups, submit due orders; the last word on each order."""
+def submit_pass(
+    db: Database,
+    config: Config,
+    refurbisher: str | None,
+    *,
+    stop: threading.Event | None = None,
+    now: datetime | None = None,
+    open_sender: SenderFactory = HttpSender,
+) -> list[SubmitResult]:
+    """Expire leases, run due lookups, submit due orders; the last word on each order.
+
+    ``stop`` is checked before every claim: once it is set, nothing new is claimed and
+    the requests in flight finish (SIGTERM in ``irp serve``). ``now`` and
+    ``open_sender`` are for tests and replays (a fixed clock, a
+    :class:`~irp.orders.mock.MockSender`).
+    """
     if refurbisher is not None:
         config.refurbisher(refurbisher)  # a ConfigError naming the known ones
     merged: dict[str, SubmitResult] = {}
-    expired = expire_leases(db, config)
+    expired = expire_leases(db, config, now=now)
     with db.connect() as conn:
         for order_id in expired:
             result = order_result(conn, order_id)
             if refurbisher is None or result.refurbisher == refurbisher:
                 merged[order_id] = result
-    for result in run_due_lookups(db, config, refurbisher=refurbisher):
+    for result in run_due_lookups(
+        db, config, refurbisher=refurbisher, now=now, stop=stop, open_sender=open_sender
+    ):
         merged[result.order_id] = result
-    for result in submit_due(db, config, refurbisher=refurbisher):
+    for result in submit_due(
+        db, config, refurbisher=refurbisher, now=now, stop=stop, open_sender=open_sender
+    ):
         merged[result.order_id] = result
     return list(merged.values())

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pycountry
 import sqlalchemy as sa
 from pydantic import (
     BaseModel,
@@ -38,6 +37,7 @@ from pydantic import (
     field_validator,
 )
 
+from irp import strictjson
 from irp.errors import OrderError
 from irp.money import canonical_money
 from irp.orders.context import ADDRESS_FIELDS
@@ -46,6 +46,7 @@ from irp.store.db import database_now
 from irp.store.tables import offers as offers_table
 from irp.store.tables import order_lines as lines_table
 from irp.store.tables import orders as orders_table
+from irp.template.countries import country_alpha2 as _alpha2
 
 if TYPE_CHECKING:
     from irp.config import Config
@@ -87,20 +88,6 @@ def _exact_money(value: object) -> Decimal:
     if abs(amount) >= Decimal(10) ** 10:
         raise ValueError(f"{value} is too large")
     return canonical_money(amount)
-
-
-def _alpha2(value: object) -> str:
-    """A country name, alpha-2 or alpha-3 code -> the ISO 3166 alpha-2 code."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a country name, alpha-2 or alpha-3 code, got {value!r}")
-    try:
-        country = pycountry.countries.lookup(value.strip())
-    except LookupError:
-        raise ValueError(
-            f"{value!r} is not a known country; give a name, alpha-2 or alpha-3 code "
-            "(e.g. Netherlands, NL, NLD)"
-        ) from None
-    return str(country.alpha_2)
 
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
@@ -177,18 +164,23 @@ def content_hash(content: Mapping[str, Any]) -> str:
 def load_order_document(data: bytes, *, source: str) -> list[object]:
     """The orders in a JSON document (one object or a list), numbers kept exact.
 
-    Raises OrderError naming ``source`` and the line/column when it is not JSON.
+    Raises OrderError naming ``source`` and the line/column when it is not JSON, and
+    naming what was refused when it is JSON no order needs: nested deeper than
+    :data:`irp.strictjson.MAX_DEPTH` levels, ``NaN``/``Infinity``, an integer of
+    thousands of digits. Nothing is stored then.
     """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise OrderError(f"{source}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
-        document = json.loads(text, parse_float=Decimal)
+        document = strictjson.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise OrderError(
             f"{source} line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
         ) from None
+    except ValueError as exc:  # JsonRefused, or an integer too long to read
+        raise OrderError(f"{source}: not an order document: {exc}") from None
     if isinstance(document, dict):
         return [document]
     if isinstance(document, list):
@@ -215,6 +207,14 @@ class LineSnapshot:
     def row(self, order_id: str) -> dict[str, Any]:
         """The ``order_lines`` row."""
         return {"order_id": order_id, **self.__dict__}
+
+    def to_json(self) -> dict[str, Any]:
+        """The line as ``irp orders show --json`` prints it; amounts as exact strings."""
+        money = ("unit_price_tax_excl", "price_purchase_amount", "price_selling_amount")
+        return {
+            key: str(value) if key in money and value is not None else value
+            for key, value in self.__dict__.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -402,7 +402,9 @@ def accept_order(db: Database, config: Config, raw: object, index: int = 0) -> I
 
 
 def _store(db: Database, order: ValidOrder) -> IntakeResult:
-    with db.begin() as conn:
+    # Read-then-write: BEGIN IMMEDIATE on SQLite, or another writer between our read and
+    # our insert fails the insert at once with "database is locked".
+    with db.write_transaction() as conn:
         existing = _stored_hash(conn, order.id)
         if existing is not None:
             return _compared(order, *existing)

@@ -13,21 +13,26 @@ An uncertain order of a refurbisher with ``order.lookup`` is looked up once its
 
 ``{name}`` placeholders in ``lookup.endpoint`` are dotted paths into the payload that
 was sent (the order's latest submit attempt). Every lookup is an attempt row with kind
-``lookup``. Two processes never count one not-found twice: a lookup first claims the
-order by a compare-and-set on its ``version`` that pushes ``lookup_next_at`` forward
-(a lease), and applies the answer only if the version is still the one it claimed.
+``lookup``. It is the lookup :class:`~irp.orders.engine.Work` of the delivery engine:
+two processes never count one not-found twice, because a lookup first claims the order
+by a compare-and-set (``uncertain -> uncertain``) on its ``version`` that pushes
+``lookup_next_at`` forward by ``order.lease_seconds`` (a lease), and applies the answer
+only if the version is still the one it claimed.
+
+An uncertain order of a refurbisher that had no ``lookup`` when it became uncertain is
+looked up as soon as the config gains one (:func:`irp.orders.moves.mark_uncertain`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import sqlalchemy as sa
 
 from irp.config import Config, LookupConfig, OrderConfig, Refurbisher
@@ -35,15 +40,17 @@ from irp.errors import IrpError
 from irp.orders import attempts, breaker
 from irp.orders.classify import LookupClassification, LookupOutcome, classify_lookup
 from irp.orders.context import build_context
-from irp.orders.sender import open_client, send
+from irp.orders.engine import Claimed, Done, next_due, run_work
+from irp.orders.moves import mark_submitted
+from irp.orders.results import SubmitResult, order_result
+from irp.orders.sender import Answer, HttpSender, LazySender, Request, SenderFactory
 from irp.orders.states import OrderStatus, transition
-from irp.orders.submit import SubmitResult, order_result
 from irp.store.db import Database, database_now
 from irp.store.tables import order_lines, orders
 from irp.template.paths import MISSING, resolve_path
 from irp.template.payload_json import encode_payload
 
-__all__ = ["fill_placeholders", "run_due_lookups"]
+__all__ = ["LookupWork", "fill_placeholders", "run_due_lookups"]
 
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -77,6 +84,8 @@ def run_due_lookups(
     *,
     refurbisher: str | None = None,
     now: datetime | None = None,
+    stop: threading.Event | None = None,
+    open_sender: SenderFactory = HttpSender,
 ) -> list[SubmitResult]:
     """Look up every uncertain order whose lookup is due; one result per order asked."""
     results: list[SubmitResult] = []
@@ -85,117 +94,87 @@ def run_due_lookups(
             continue
         if ref.order is None or ref.order.lookup is None:
             continue
-        results.extend(_Lookups(db, config, ref, now).run())
+        sender = LazySender(open_sender, ref.order)
+        try:
+            work = LookupWork(config, ref)
+            workers = ref.order.max_concurrency
+            results.extend(run_work(db, work, sender, workers=workers, stop=stop, now=now))
+        finally:
+            sender.close()
     return results
 
 
-class _Lookups:
-    """One run over one refurbisher's due lookups."""
+@dataclass(frozen=True)
+class Asking:
+    """What a claimed lookup carries to its apply."""
 
-    def __init__(self, db: Database, config: Config, ref: Refurbisher, now: datetime | None):
+    version: int  # the order's version after the claim: the answer lands only on it
+    attempt_id: int
+
+
+class LookupWork:
+    """The lookup work of one refurbisher (see the module docstring)."""
+
+    name = "lookup"
+
+    def __init__(self, config: Config, ref: Refurbisher) -> None:
         assert ref.order is not None and ref.order.lookup is not None
-        self.db = db
         self.config = config
         self.ref = ref
         self.order: OrderConfig = ref.order
         self.lookup: LookupConfig = ref.order.lookup
-        self.fixed_now = now
+        self.lease = timedelta(seconds=self.order.lease)
         self.secrets = config.secret_values()
-        self.client: httpx.Client | None = None
 
-    def now(self, conn: sa.Connection) -> datetime:
-        return self.fixed_now or database_now(conn)
-
-    def run(self) -> list[SubmitResult]:
-        with self.db.begin() as conn:
-            if breaker.paused(conn, self.ref.key) is not None:
-                return []  # its credentials or URL are known to be wrong
-            now = self.now(conn)
-            due = conn.execute(
+    def claim_next(
+        self, conn: sa.Connection, now: datetime
+    ) -> Claimed[Asking] | Done[SubmitResult] | None:
+        """Claim the next due lookup (push ``lookup_next_at`` past the request); or None."""
+        row = conn.execute(
+            next_due(
                 sa.select(orders.c.id, orders.c.version)
                 .where(
                     orders.c.refurbisher == self.ref.key,
                     orders.c.status == str(S.UNCERTAIN),
                     orders.c.lookup_next_at <= now,
+                    breaker.not_paused(orders.c.refurbisher),  # its credentials are wrong
                 )
                 .order_by(orders.c.lookup_next_at, orders.c.id)
-            ).all()
-        if not due:
-            return []
-        with open_client(self.order) as client:
-            self.client = client
-            workers = min(self.order.max_concurrency, len(due))
-            with ThreadPoolExecutor(workers, thread_name_prefix=f"lookup-{self.ref.key}") as pool:
-                outcomes = list(pool.map(lambda row: self.look_up(row[0], row[1]), due))
-        return [result for result in outcomes if result is not None]
-
-    def look_up(self, order_id: str, version: int) -> SubmitResult | None:
-        claimed = self._claim(order_id, version)
-        if claimed is None:
+            )
+        ).first()
+        if row is None:
             return None
-        claimed_version, url, payload = claimed
-        if url is None:
-            return self._unusable(order_id, claimed_version, payload)
-        with self.db.write_transaction() as conn:
-            attempt_id = attempts.start_attempt(
-                conn,
-                order_id,
-                kind="lookup",
-                started_at=database_now(conn),
-                method=self.lookup.method,
-                url=url,
-                payload=None,
-                config_hash=self.config.hash,
-            )
-        assert self.client is not None
-        body = encode_payload(payload) if self.lookup.method == "POST" else None
-        sent = send(self.client, self.lookup.method, url, body)
-        with self.db.write_transaction() as conn:
-            now = self.now(conn)
-            verdict = classify_lookup(
-                sent.response,
-                sent.error,
-                sent.progress,
-                found=self.lookup.found_asserts,
-                found_fields=self.lookup.found.fields,
-                not_found=self.lookup.not_found_asserts,
-                now=now,
-            )
-            attempts.record_answer(
-                conn,
-                attempt_id,
-                sent,
-                outcome=str(verdict.outcome),
-                error=None if verdict.outcome is LookupOutcome.FOUND else verdict.reason,
-                secrets=self.secrets,
-            )
-            self._apply(conn, order_id, claimed_version, verdict, now)
-            return order_result(conn, order_id)
-
-    def _claim(self, order_id: str, version: int) -> tuple[int, str | None, Any] | None:
-        """Push lookup_next_at past the request (a lease) if nobody moved the order."""
-        lease = timedelta(seconds=float(self.order.lease_seconds or 0.0))
-        with self.db.write_transaction() as conn:
-            db_now = database_now(conn)
-            claimed = conn.execute(
-                sa.update(orders)
-                .where(
-                    orders.c.id == order_id,
-                    orders.c.status == str(S.UNCERTAIN),
-                    orders.c.version == version,
-                )
-                .values(lookup_next_at=db_now + lease, version=orders.c.version + 1)
-            ).rowcount
-            if claimed != 1:
-                return None
-            payload = attempts.last_submitted_payload(conn, order_id)
-            if payload is None:
-                payload = self._render(conn, order_id)
+        order_id, version = row
+        if not self._stay(conn, order_id, version, {"lookup_next_at": now + self.lease}):
+            return None
+        version += 1
+        attempts.close_unfinished(
+            conn,
+            order_id,
+            kind="lookup",
+            outcome="abandoned",
+            error="the process stopped before the answer came; asked again",
+        )
+        payload = attempts.last_submitted_payload(conn, order_id)
+        if payload is None:
+            payload = self._render(conn, order_id)
         try:
             url = fill_placeholders(self.lookup.endpoint, payload)
         except KeyError as exc:
-            return version + 1, None, str(exc.args[0])
-        return version + 1, url, payload
+            return Done(self._unusable(conn, order_id, version, str(exc.args[0])))
+        attempt_id = attempts.start_attempt(
+            conn,
+            order_id,
+            kind="lookup",
+            started_at=database_now(conn),
+            method=self.lookup.method,
+            url=url,
+            payload=None,
+            config_hash=self.config.hash,
+        )
+        body = encode_payload(payload) if self.lookup.method == "POST" else None
+        request = Request(self.lookup.method, url, body)
+        return Claimed(order_id, request, Asking(version, attempt_id))
 
     def _render(self, conn: sa.Connection, order_id: str) -> Any:
         """The payload as it would be sent now (same content -> the same payload)."""
@@ -210,34 +189,79 @@ class _Lookups:
         except IrpError:
             return {}
 
-    def _unusable(self, order_id: str, version: int, missing: str) -> SubmitResult:
+    def _unusable(
+        self, conn: sa.Connection, order_id: str, version: int, missing: str
+    ) -> SubmitResult:
         message = (
             f"cannot look it up: {self.ref.key}.order.lookup.endpoint uses {{{missing}}}, "
             "which the sent payload does not have; fix the endpoint, or check with "
             f"{self.ref.name} and `irp orders resolve {order_id}`"
         )
-        with self.db.write_transaction() as conn:
-            self._stay(conn, order_id, version, {"lookup_next_at": None, "last_error": message})
-            return order_result(conn, order_id)
+        self._stay(conn, order_id, version, {"lookup_next_at": None, "last_error": message})
+        return order_result(conn, order_id)
 
     def _stay(
         self, conn: sa.Connection, order_id: str, version: int, values: dict[str, Any]
     ) -> bool:
-        """Update an order that stays uncertain, if it is still the version we claimed."""
-        return (
-            conn.execute(
-                sa.update(orders)
-                .where(
-                    orders.c.id == order_id,
-                    orders.c.status == str(S.UNCERTAIN),
-                    orders.c.version == version,
-                )
-                .values(version=orders.c.version + 1, updated_at=database_now(conn), **values)
-            ).rowcount
-            == 1
+        """``uncertain -> uncertain`` with ``values``, if it is still the version we saw."""
+        return transition(
+            conn,
+            order_id,
+            [S.UNCERTAIN],
+            S.UNCERTAIN,
+            values=values,
+            where=orders.c.version == version,
         )
 
-    def _apply(
+    def classify(
+        self, claimed: Claimed[Asking], answer: Answer, now: datetime
+    ) -> LookupClassification:
+        """What the refurbisher's answer to the lookup means."""
+        return classify_lookup(
+            answer,
+            found=self.lookup.found_asserts,
+            found_fields=self.lookup.found.fields,
+            not_found=self.lookup.not_found_asserts,
+            now=now,
+        )
+
+    def apply(
+        self,
+        conn: sa.Connection,
+        claimed: Claimed[Asking],
+        answer: Answer,
+        verdict: LookupClassification,
+        now: datetime,
+    ) -> SubmitResult:
+        """Record the lookup's answer and act on it, if the order is still as claimed."""
+        attempts.record_answer(
+            conn,
+            claimed.state.attempt_id,
+            answer,
+            outcome=str(verdict.outcome),
+            error=None if verdict.outcome is LookupOutcome.FOUND else verdict.reason,
+            secrets=self.secrets,
+        )
+        self._act(conn, claimed.item_id, claimed.state.version, verdict, now)
+        return order_result(conn, claimed.item_id)
+
+    def abandoned(self, claimed: Claimed[Asking], error: Exception) -> SubmitResult:
+        """A bug stopped this lookup: the order stays uncertain and is asked again later."""
+        return SubmitResult(
+            order_id=claimed.item_id,
+            refurbisher=self.ref.key,
+            status=S.UNCERTAIN,
+            external_reference=None,
+            attempts=0,
+            error=(
+                f"the lookup failed inside IRP ({type(error).__name__}: {error}); this is a "
+                "bug in IRP, logged with its traceback. The order stays uncertain and is "
+                f"looked up again after {self.order.lease:g} s"
+            ),
+            internal_error=True,
+        )
+
+    def _act(
         self,
         conn: sa.Connection,
         order_id: str,
@@ -246,93 +270,69 @@ class _Lookups:
         now: datetime,
     ) -> None:
         same = orders.c.version == version
-        delay = timedelta(seconds=self.lookup.delay_seconds)
+        name = self.ref.name
         if verdict.outcome is LookupOutcome.FOUND:
             reference = verdict.fields.get("externalOrderReference")
-            transition(
-                conn,
-                order_id,
-                [S.UNCERTAIN],
-                S.SUBMITTED,
-                values={
-                    "external_reference": None if reference is None else str(reference),
-                    "submitted_at": now,
-                    "last_error": None,
-                    "lookup_next_at": None,
-                },
-                where=same,
-            )
+            mark_submitted(conn, order_id, [S.UNCERTAIN], reference=reference, now=now, where=same)
             return
         if verdict.outcome is LookupOutcome.NOT_FOUND:
-            count = (
-                1
-                + conn.execute(
-                    sa.select(orders.c.lookup_not_found_count).where(orders.c.id == order_id)
-                ).scalar_one()
-            )
-            needed = self.lookup.not_found_confirmations
-            if count >= needed:
-                transition(
-                    conn,
-                    order_id,
-                    [S.UNCERTAIN],
-                    S.PENDING,
-                    values={
-                        "next_attempt_at": now,
-                        "lookup_next_at": None,
-                        "lookup_not_found_count": count,
-                        "resend_allowed": True,
-                        "last_error": (
-                            f"{self.ref.name} reported no such order {count} times, "
-                            f"{self.lookup.delay_seconds:g} s apart; it is sent again"
-                        ),
-                    },
-                    where=same,
-                )
-                return
-            at = now + delay
-            self._stay(
-                conn,
-                order_id,
-                version,
-                {
-                    "lookup_not_found_count": count,
-                    "lookup_next_at": at,
-                    "resend_allowed": True,
-                    "last_error": (
-                        f"lookup: not found ({count} of {needed} needed before it is sent "
-                        f"again); next lookup at {at.isoformat(timespec='seconds')}"
-                    ),
-                },
-            )
+            self._not_found(conn, order_id, version, now)
             return
         if verdict.outcome is LookupOutcome.RETRY:
             wait = max(self.lookup.delay_seconds, verdict.retry_after or 0.0)
             at = now + timedelta(seconds=wait)
-            self._stay(
+            message = (
+                f"lookup could not ask: {verdict.reason}; next lookup at "
+                f"{at.isoformat(timespec='seconds')}"
+            )
+            self._stay(conn, order_id, version, {"lookup_next_at": at, "last_error": message})
+            return
+        message = (
+            f"the lookup could not tell whether {name} has it: {verdict.reason}. Check with "
+            f"{name}, then `irp orders resolve {order_id}` with --external-ref REF, --resend, "
+            "or --cancel"
+        )
+        self._stay(conn, order_id, version, {"lookup_next_at": None, "last_error": message})
+
+    def _not_found(self, conn: sa.Connection, order_id: str, version: int, now: datetime) -> None:
+        count = (
+            1
+            + conn.execute(
+                sa.select(orders.c.lookup_not_found_count).where(orders.c.id == order_id)
+            ).scalar_one()
+        )
+        needed = self.lookup.not_found_confirmations
+        if count >= needed:
+            transition(
                 conn,
                 order_id,
-                version,
-                {
-                    "lookup_next_at": at,
+                [S.UNCERTAIN],
+                S.PENDING,
+                values={
+                    "next_attempt_at": now,
+                    "lookup_next_at": None,
+                    "lookup_not_found_count": count,
+                    "resend_allowed": True,
                     "last_error": (
-                        f"lookup could not ask: {verdict.reason}; next lookup at "
-                        f"{at.isoformat(timespec='seconds')}"
+                        f"{self.ref.name} reported no such order {count} times, "
+                        f"{self.lookup.delay_seconds:g} s apart; it is sent again"
                     ),
                 },
+                where=orders.c.version == version,
             )
             return
+        at = now + timedelta(seconds=self.lookup.delay_seconds)
         self._stay(
             conn,
             order_id,
             version,
             {
-                "lookup_next_at": None,
+                "lookup_not_found_count": count,
+                "lookup_next_at": at,
+                "resend_allowed": True,
                 "last_error": (
-                    f"the lookup could not tell whether {self.ref.name} has it: "
-                    f"{verdict.reason}. Check with {self.ref.name}, then "
-                    f"`irp orders resolve {order_id}` with --external-ref REF, --resend, "
-                    "or --cancel"
+                    f"lookup: not found ({count} of {needed} needed before it is sent "
+                    f"again); next lookup at {at.isoformat(timespec='seconds')}"
                 ),
             },
         )

@@ -4,6 +4,12 @@ Every transition — worker, scheduler, webhook or operator — is a compare-and
 the stored state: ``UPDATE orders SET status = :to ... WHERE id = :id AND status IN
 (:from...)``. Whoever loses the race changes nothing and is told so, which is how two
 workers never send the same order and an operator action never races a send.
+
+:func:`transition` is the only code that writes ``orders.status`` (and the other
+columns of a state change), so a hook placed in it — an outbox event written in the
+same transaction — sees every change. Two self-transitions exist and are changes too:
+``pending -> pending`` (an operator's retry makes a backed-off order due now) and
+``uncertain -> uncertain`` (a lookup claims the order, or records what it learnt).
 """
 
 from __future__ import annotations
@@ -43,7 +49,8 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     S.SHIPPED: frozenset(),
     S.FAILED: frozenset({S.PENDING, S.CANCELLED}),
     S.REJECTED: frozenset({S.PENDING, S.CANCELLED}),
-    S.UNCERTAIN: frozenset({S.SUBMITTED, S.PENDING, S.SHIPPED, S.CANCELLED}),
+    # uncertain -> uncertain: a lookup claims it (pushing lookup_next_at) or records an answer.
+    S.UNCERTAIN: frozenset({S.UNCERTAIN, S.SUBMITTED, S.PENDING, S.SHIPPED, S.CANCELLED}),
     S.CANCELLED: frozenset(),
 }
 

@@ -19,7 +19,7 @@ from irp.feeds.sync import SyncRequest, sync_offers
 from irp.orders.cycle import submit_pass
 from irp.orders.intake import accept_orders
 from irp.orders.queries import list_orders
-from irp.orders.submit import SubmitResult
+from irp.orders.results import SubmitResult
 from irp.sandbox.flexit import FlexitSandbox
 from irp.store.db import Database, default_database_url, open_database
 

@@ -38,6 +38,9 @@ class Fault(StrEnum):
     OK_INSTEAD_OF_CREATED = "200_instead_of_201"
     # Create the order, answer 201 with an HTML body.
     NON_JSON = "non_json"
+    # Create the order, answer 201 with the param body as application/json (hostile
+    # JSON: NaN, nesting 100,000 deep...).
+    RAW_BODY = "raw_body"
     # Sleep (param seconds, default 1), then behave normally.
     SLOW = "slow"
 
@@ -62,6 +65,7 @@ CREATE_ONLY: frozenset[Fault] = frozenset(
         Fault.TIMEOUT_AFTER_CREATE,
         Fault.CREATED_WITHOUT_ORDER_NUMBER,
         Fault.OK_INSTEAD_OF_CREATED,
+        Fault.RAW_BODY,
     }
 )
 
@@ -80,6 +84,7 @@ CREATES_ORDER: dict[Fault, bool | None] = {
     Fault.CREATED_WITHOUT_ORDER_NUMBER: True,
     Fault.OK_INSTEAD_OF_CREATED: True,
     Fault.NON_JSON: True,
+    Fault.RAW_BODY: True,
     Fault.SLOW: None,
 }
 
@@ -88,6 +93,7 @@ _ALLOWED_PARAMS: dict[Fault, frozenset[str]] = {
     Fault.HTTP_429: frozenset({"create", "retry_after"}),
     Fault.TIMEOUT_AFTER_CREATE: frozenset({"seconds"}),
     Fault.SLOW: frozenset({"seconds"}),
+    Fault.RAW_BODY: frozenset({"body"}),
 }
 
 

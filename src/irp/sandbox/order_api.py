@@ -48,6 +48,8 @@ timeout_after_create      yes       silence for ``seconds`` (default 5), then FI
 201_without_order_number  yes       201 ``{}``
 200_instead_of_201        yes       200 with the usual body
 non_json                  yes       201 ``text/html`` body (200 on other targets)
+raw_body                  yes       201 ``application/json`` with the ``body`` param as
+                                    it is (hostile JSON: ``NaN``, deep nesting)
 slow                      as usual  the usual answer after ``seconds`` (default 1)
 ========================  ========  ===============================================
 """

@@ -305,6 +305,8 @@ class OrderApiHandler(BaseHTTPRequestHandler):
             self._send_json(200, _order_answer(order))
         elif kind is Fault.NON_JSON:
             self._send(201, "text/html", _HTML)
+        elif fault is not None and kind is Fault.RAW_BODY:
+            self._send(201, "application/json", str(fault.params.get("body", "")).encode())
         else:
             self._send_json(201, _order_answer(order))
 

@@ -1,9 +1,10 @@
 """A local copy of each refurbisher's offer index, so a warm sync need not read it back.
 
-A warm sync compares the feed with what is stored: SKU, ``row_hash`` and ``listed`` of
-every offer. Reading that from the database costs about a second per million offers,
-so after each sync the index is kept in a file beside the database (Parquet, a few MB
-per 100,000 offers), stamped with the offers version it shows
+A warm sync compares the feed with what is stored: SKU, ``row_hash``, ``listed`` and
+``stock_available`` of every offer (the stock for the status page's counts). Reading
+that from the database costs about a second per million offers, so after each sync
+the index is kept in a file beside the database (Parquet, a few MB per 100,000
+offers), stamped with the offers version it shows
 (``offers.offers_version``). It is used only while the database still has exactly that
 version; any other write to the offers — another worker, another host, an operator,
 stale stock unlisted — changes the version, and the sync reads the database instead.
@@ -31,9 +32,14 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger(__name__)
 
 #: The columns a snapshot holds (the sync's offer index).
-SNAPSHOT_COLUMNS: Final = ("sku", "row_hash", "listed")
-_SCHEMA: Final = {"sku": pl.String, "row_hash": pl.Int64, "listed": pl.Boolean}
-_FORMAT: Final = "irp-offer-snapshot-1"
+SNAPSHOT_COLUMNS: Final = ("sku", "row_hash", "listed", "stock_available")
+_SCHEMA: Final = {
+    "sku": pl.String,
+    "row_hash": pl.Int64,
+    "listed": pl.Boolean,
+    "stock_available": pl.Int64,
+}
+_FORMAT: Final = "irp-offer-snapshot-2"
 
 
 def snapshot_folder(database_url: str, config_dir: Path) -> Path | None:

@@ -91,7 +91,8 @@ offers = sa.Table(
     sa.Column("vanished_at", UtcDateTime(), nullable=True),
     sa.Column("last_run_id", sa.BigInteger(), nullable=True),
     sa.UniqueConstraint("refurbisher", "sku"),
-    sa.Index(None, "refurbisher", "listed"),
+    # Listed counts, listed-only loads and the status page's "listed" filter in SKU order.
+    sa.Index(None, "refurbisher", "listed", "sku"),
 )
 
 sync_runs = sa.Table(
@@ -283,3 +284,21 @@ shipment_events = sa.Table(
     sa.Column("matched_at", UtcDateTime(), nullable=True),
     sa.Index(None, "refurbisher", "matched_at"),
 )
+
+offer_stats = sa.Table(
+    "offer_stats",
+    metadata,
+    _id(),
+    sa.Column("refurbisher", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.BigInteger(), nullable=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("offers", sa.Integer(), nullable=False),
+    sa.Column("listed", sa.Integer(), nullable=False),
+    sa.Column("stock", sa.BigInteger(), nullable=False),  # units in stock, listed or not
+    sa.Index(None, "refurbisher", "at"),
+)
+"""A refurbisher's offers after each sync that changed them: the status page's charts."""
+
+# The status page's searches (migration 0010): an offer by EAN anywhere, orders by state.
+sa.Index("ix_offers_ean", offers.c.ean)
+sa.Index("ix_orders_status_updated_at", orders.c.status, orders.c.updated_at)

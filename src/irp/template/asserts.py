@@ -2,29 +2,32 @@
 
 ``response_object.asserts`` maps ``status`` (the HTTP status) or a dotted path into the
 JSON body to rules joined by ``|`` (``"OrderNumber": "present|filled"``). The rules
-mean what Laravel's validator means by them, with one deliberate difference: a rule
-that Laravel would *skip* for a missing or blank value fails here — a check that
-silently passes would mark an order ``submitted`` that the refurbisher never took.
-``docs/templates.md`` lists every rule with its exact meaning.
+mean what Laravel's validator means by them (``tests/unit/template`` checks this
+against Laravel itself), with deliberate differences that ``docs/templates.md`` lists —
+the first: a rule that Laravel would *skip* for a missing or blank value fails here, as
+a check that silently passes would mark an order ``submitted`` that the refurbisher
+never took. This module compiles the rules and decides which run (presence, null,
+blank); :mod:`irp.template.rules` says what each one means.
 
-Paths: ``status`` is the HTTP status; ``body`` is the whole body; ``body.<path>`` and
-any other key are dotted paths into the body (``lines.0.sku``: digits index lists).
-A key containing a dot is written with ``\\.`` (``meta.order\\.id``); ``\\\\`` is a
-backslash.
+Paths (:mod:`irp.template.paths`): ``status`` is the HTTP status; ``body`` is the whole
+body; ``body.<path>`` and any other key are dotted paths into the body (``lines.0.sku``:
+ASCII digits without a leading zero index lists). A key containing a dot is written
+with ``\\.`` (``meta.order\\.id``); ``\\\\`` is a backslash.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
 
-from irp.errors import ConfigError, ConfigErrors, TemplateError
-from irp.template.paths import MISSING, resolve_path
-from irp.template.payload_json import encode_payload
+from irp.errors import ConfigError, ConfigErrors
+from irp.template.paths import MISSING, parse_body_path, resolve_path
+from irp.template.pcre import compile_php_pattern
+from irp.template.phpcsv import str_getcsv
+from irp.template.rules import CHECKS, MEASURED_BY, Rule, is_blank, show
 
 __all__ = ["RULES", "AssertRules", "compile_asserts", "extract_fields", "validate_fields"]
 
@@ -46,101 +49,7 @@ RULES: Final = _NO_ARGUMENT + _WITH_ARGUMENT
 
 _IMPLICIT: Final = frozenset({"present", "filled", "required"})
 _FLAGS: Final = frozenset({"nullable", "sometimes"})
-_PHP_SPACE: Final = " \t\n\r\0\x0b"
-_NUMERIC_TEXT: Final = re.compile(
-    r"[ \t\n\r\v\f]*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r\v\f]*"
-)
-_INTEGER_TEXT: Final = re.compile(r"[+-]?[0-9]+")
-_REGEX_FLAGS: Final = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
-_CLOSING: Final = {"(": ")", "{": "}", "[": "]", "<": ">"}
-
-
-# --- paths -----------------------------------------------------------------------------
-
-
-def parse_body_path(text: str) -> tuple[str, ...]:
-    """Split a body path on unescaped dots; ``body`` / ``body.`` prefix is the body root.
-
-    ``parse_body_path("body.status") == ("status",)``;
-    ``parse_body_path("a\\\\.b.c") == ("a.b", "c")``. Raises ValueError when malformed.
-    """
-    if text == "body":
-        return ()
-    if text.startswith("body."):
-        text = text[len("body.") :]
-    segments: list[str] = []
-    current: list[str] = []
-    chars = iter(text)
-    for char in chars:
-        if char == "\\":
-            escaped = next(chars, None)
-            if escaped not in (".", "\\"):
-                raise ValueError("a backslash must be followed by '.' or another backslash")
-            current.append(escaped)
-        elif char == ".":
-            segments.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    segments.append("".join(current))
-    if any(not segment for segment in segments):
-        raise ValueError("the path has an empty part (two dots in a row, or a dot at an end)")
-    return tuple(segments)
-
-
-# --- showing values --------------------------------------------------------------------
-
-
-def _show(value: object) -> str:
-    """A value as JSON prints it, shortened: what the operator sees in a failure."""
-    try:
-        text = encode_payload(value).decode("utf-8")
-    except TemplateError:
-        text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _as_string(value: object) -> str:
-    """Stringification for ``in:``/``not_in:``/``regex:``: as JSON would print it."""
-    if isinstance(value, str):
-        return value
-    return _show(value)
-
-
-def _is_blank(value: object) -> bool:
-    return isinstance(value, str) and value.strip(_PHP_SPACE) == ""
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-
-
-def _is_numeric(value: object) -> bool:
-    return _is_number(value) or (isinstance(value, str) and bool(_NUMERIC_TEXT.fullmatch(value)))
-
-
-def _is_integer(value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    if isinstance(value, Decimal):
-        return value.is_finite() and value.as_tuple().exponent == 0
-    return isinstance(value, str) and bool(_INTEGER_TEXT.fullmatch(value))
-
-
-# --- rules -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One compiled rule (``in:201``): its name, text and parsed argument."""
-
-    name: str
-    text: str
-    values: tuple[str, ...] = ()
-    number: Decimal | None = None
-    pattern: re.Pattern[str] | None = None
+_BOUND_TEXT: Final = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -152,8 +61,10 @@ class FieldRules:
     rules: tuple[Rule, ...]
     flags: frozenset[str] = field(default_factory=frozenset)
 
-    def has(self, name: str) -> bool:
-        return name in self.flags or any(rule.name == name for rule in self.rules)
+    @property
+    def names(self) -> frozenset[str]:
+        """Every rule name on the key, flags included (``in:`` asks whether ``array`` is)."""
+        return self.flags | {rule.name for rule in self.rules}
 
     def check(self, status: int, body: object) -> str | None:
         """The first failing rule's message for this key, or None when all pass."""
@@ -165,13 +76,16 @@ class FieldRules:
             present = value is not MISSING
         if not present and "sometimes" in self.flags:
             return None
+        names = self.names
         for rule in self.rules:
-            problem = self._check_rule(rule, present, value)
+            problem = self._check_rule(rule, present, value, names)
             if problem is not None:
                 return f"{self.key}: {problem}"
         return None
 
-    def _check_rule(self, rule: Rule, present: bool, value: object) -> str | None:
+    def _check_rule(
+        self, rule: Rule, present: bool, value: object, names: frozenset[str]
+    ) -> str | None:
         if rule.name in _IMPLICIT:
             if rule.name == "present":
                 return None if present else "present but missing"
@@ -182,12 +96,9 @@ class FieldRules:
             return f"{rule.text} but missing"
         if value is None:
             return None if "nullable" in self.flags else f"{rule.text} but null"
-        if _is_blank(value):
-            return f"{rule.text} but blank ({_show(value)})"
-        return _CHECKS[rule.name](rule, value, self)
-
-
-_Check = Callable[[Rule, object, FieldRules], "str | None"]
+        if is_blank(value):
+            return f"{rule.text} but blank ({show(value)})"
+        return CHECKS[rule.name](rule, value, names)
 
 
 def _required_problem(name: str, present: bool, value: object) -> str | None:
@@ -195,108 +106,11 @@ def _required_problem(name: str, present: bool, value: object) -> str | None:
         return f"{name} but missing"
     if value is None:
         return f"{name} but null"
-    if _is_blank(value):
-        return f"{name} but blank ({_show(value)})"
+    if is_blank(value):
+        return f"{name} but blank ({show(value)})"
     if isinstance(value, list | tuple | Mapping) and len(value) == 0:
-        return f"{name} but empty ({_show(value)})"
+        return f"{name} but empty ({show(value)})"
     return None
-
-
-def _check_in(rule: Rule, value: object, owner: FieldRules) -> str | None:
-    listed = "[" + ", ".join(rule.values) + "]"
-    if isinstance(value, list | tuple | Mapping):
-        if not owner.has("array"):
-            return f"{_show(value)} is an array; in: takes a single value (add 'array')"
-        elements = value.values() if isinstance(value, Mapping) else value
-        outside = [e for e in elements if _as_string(e) not in rule.values]
-        if outside:
-            return f"{_show(outside[0])} in {_show(value)} is not in {listed}"
-        return None
-    if _as_string(value) not in rule.values:
-        return f"{_show(value)} is not in {listed}"
-    return None
-
-
-def _check_not_in(rule: Rule, value: object, owner: FieldRules) -> str | None:
-    if isinstance(value, list | tuple | Mapping):
-        return f"{_show(value)} is an array; not_in: takes a single value"
-    if _as_string(value) in rule.values:
-        return f"{_show(value)} is in not_in [{', '.join(rule.values)}]"
-    return None
-
-
-def _is_boolean(value: object) -> bool:
-    if isinstance(value, bool):
-        return True
-    if isinstance(value, int):
-        return value in (0, 1)
-    return value in ("0", "1")
-
-
-_TYPES: Final[dict[str, tuple[Callable[[object], bool], str]]] = {
-    "numeric": (_is_numeric, "numeric"),
-    "integer": (_is_integer, "an integer"),
-    "string": (lambda v: isinstance(v, str), "a string"),
-    "boolean": (_is_boolean, "a boolean"),
-    "array": (lambda v: isinstance(v, list | tuple | Mapping), "an array"),
-}
-
-
-def _check_type(rule: Rule, value: object, owner: FieldRules) -> str | None:
-    test, noun = _TYPES[rule.name]
-    return None if test(value) else f"{_show(value)} is not {noun}"
-
-
-def _size(value: object, owner: FieldRules) -> tuple[Decimal, str] | None:
-    """Laravel's getSize: (measure, unit) or None when the value cannot be measured."""
-    if _is_number(value):
-        return Decimal(str(value)), ""
-    if isinstance(value, str):
-        if (owner.has("numeric") or owner.has("integer")) and _is_numeric(value):
-            return Decimal(value.strip(" \t\n\r\v\f")), ""
-        return Decimal(len(value)), " characters"
-    if isinstance(value, list | tuple | Mapping):
-        return Decimal(len(value)), " items"
-    return None
-
-
-def _check_bound(rule: Rule, value: object, owner: FieldRules) -> str | None:
-    measured = _size(value, owner)
-    if measured is None:
-        return f"{_show(value)} cannot be measured for {rule.text}"
-    size, unit = measured
-    assert rule.number is not None
-    too_small = rule.name == "min" and size < rule.number
-    too_big = rule.name == "max" and size > rule.number
-    if not (too_small or too_big):
-        return None
-    relation = "less than" if too_small else "more than"
-    if unit:
-        return f"{_show(value)} has {size}{unit}, {relation} {rule.text}"
-    return f"{_show(value)} is {relation} {rule.text}"
-
-
-def _check_regex(rule: Rule, value: object, owner: FieldRules) -> str | None:
-    if not (isinstance(value, str) or _is_number(value)):
-        return f"{_show(value)} is not text, so {rule.name} cannot match it"
-    assert rule.pattern is not None
-    matched = rule.pattern.search(_as_string(value)) is not None
-    if rule.name == "regex" and not matched:
-        return f"{_show(value)} does not match {rule.text}"
-    if rule.name == "not_regex" and matched:
-        return f"{_show(value)} matches {rule.text}"
-    return None
-
-
-_CHECKS: Final[dict[str, _Check]] = {
-    "in": _check_in,
-    "not_in": _check_not_in,
-    "min": _check_bound,
-    "max": _check_bound,
-    "regex": _check_regex,
-    "not_regex": _check_regex,
-    **dict.fromkeys(_TYPES, _check_type),
-}
 
 
 # --- compiling -------------------------------------------------------------------------
@@ -318,27 +132,6 @@ def _split_rules(text: str) -> list[str]:
         index = bar + 1
 
 
-def _compile_pattern(text: str) -> re.Pattern[str]:
-    """A Laravel (PCRE) delimited pattern ``/.../flags`` -> a Python regex."""
-    if len(text) < 2 or text[0].isalnum() or text[0] in "\\ ":
-        raise ValueError(f"the pattern must be delimited as in Laravel (/^[0-9]+$/), not {text!r}")
-    closing = _CLOSING.get(text[0], text[0])
-    end = text.rfind(closing)
-    if end <= 0:
-        raise ValueError(f"the pattern {text!r} has no closing {closing!r}")
-    flags = 0
-    for letter in text[end + 1 :]:
-        if letter == "u":
-            continue
-        if letter not in _REGEX_FLAGS:
-            raise ValueError(f"unsupported pattern flag {letter!r} (use i, m, s, x or u)")
-        flags |= _REGEX_FLAGS[letter]
-    try:
-        return re.compile(text[1:end], flags)
-    except re.error as exc:
-        raise ValueError(f"the pattern {text!r} is not a valid regular expression: {exc}") from None
-
-
 def _compile_rule(text: str) -> Rule:
     """One rule segment -> Rule; raises ValueError with what to write instead."""
     name, colon, argument = text.partition(":")
@@ -348,24 +141,36 @@ def _compile_rule(text: str) -> Rule:
         if colon:
             raise ValueError(f"rule {name!r} takes no argument, got {text!r}")
         return Rule(name, text)
+    example = {"in": "in:201", "not_in": "not_in:500", "min": "min:1", "max": "max:255"}
+    missing = f"rule {name!r} needs an argument, e.g. {example.get(name, name + ':/^[0-9]+$/')!r}"
     if not argument:
-        example = {"in": "in:201", "not_in": "not_in:500", "min": "min:1", "max": "max:255"}
-        raise ValueError(
-            f"rule {name!r} needs an argument, e.g. {example.get(name, name + ':/^[0-9]+$/')!r}"
-        )
+        raise ValueError(missing)
     if name in ("in", "not_in"):
-        if "\n" in argument or "\r" in argument:
-            raise ValueError(f"rule {name!r}: a listed value cannot contain a line break")
         try:
-            values = tuple(next(csv.reader([argument], strict=True)))
-        except csv.Error as exc:
-            raise ValueError(f"rule {name!r}: the list is not a valid CSV line: {exc}") from None
-        return Rule(name, text, values=values)
+            values = str_getcsv(argument)
+        except ValueError as exc:
+            raise ValueError(f"rule {name!r}: {exc}") from None
+        if values == [None]:
+            raise ValueError(missing)
+        return Rule(name, text, values=tuple(str(value) for value in values))
     if name in ("min", "max"):
-        if not _NUMERIC_TEXT.fullmatch(argument) or argument != argument.strip():
+        if not _BOUND_TEXT.fullmatch(argument):
             raise ValueError(f"rule {name!r} needs a number, got {argument!r}")
         return Rule(name, text, number=Decimal(argument))
-    return Rule(name, text, pattern=_compile_pattern(argument))
+    return Rule(name, text, pattern=compile_php_pattern(argument))
+
+
+def _bound_problem(rules: list[Rule]) -> str | None:
+    """``min``/``max`` need to know what they measure: a number, text or a list."""
+    names = {rule.name for rule in rules}
+    bound = next((rule for rule in rules if rule.name in ("min", "max")), None)
+    if bound is None or names.intersection(MEASURED_BY):
+        return None
+    return (
+        f"{bound.text} needs a rule that says what it measures: numeric or integer (the "
+        "number), string (its characters) or array (its items); Laravel would count the "
+        "digits of a number"
+    )
 
 
 class AssertRules:
@@ -416,6 +221,9 @@ def compile_asserts(asserts: Mapping[str, str], *, path: str) -> AssertRules:
                 rules.append(_compile_rule(segment))
             except ValueError as exc:
                 errors.append(ConfigError(where, f"{text!r}: {exc}"))
+        problem = _bound_problem(rules)
+        if problem is not None:
+            errors.append(ConfigError(where, f"{text!r}: {problem}"))
         flags = frozenset(rule.name for rule in rules if rule.name in _FLAGS)
         checked = tuple(rule for rule in rules if rule.name not in _FLAGS)
         compiled.append(FieldRules(key, target, checked, flags))

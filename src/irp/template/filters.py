@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
-import pycountry
-
 from irp.errors import TemplateError
-from irp.template.casts import describe_value, to_decimal, to_string
+from irp.template.casts import to_decimal, to_string
+from irp.template.countries import UnknownCountryError, country_alpha2, country_alpha3
 
 _CENTS: Final = Decimal("0.01")
 
@@ -37,24 +36,20 @@ def _text(value: object) -> str:
     return to_string(value)
 
 
-def _country(value: object) -> pycountry.db.Country:
-    text = _text(value).strip()
-    if not text:
-        raise TemplateError(f"{describe_value(value)} is not a known country")
-    try:
-        return pycountry.countries.lookup(text)
-    except LookupError:
-        raise TemplateError(f"{describe_value(value)} is not a known country") from None
-
-
 def get_iso_alpha2(value: object) -> str:
-    """Country name, alpha-2 or alpha-3 code (any case) -> ISO 3166 alpha-2 ('NL')."""
-    return str(_country(value).alpha_2)
+    """Country name (English or Dutch), alpha-2 or alpha-3 code -> ISO 3166 alpha-2 ('NL')."""
+    try:
+        return country_alpha2(_text(value))
+    except UnknownCountryError as exc:
+        raise TemplateError(exc.problem) from None
 
 
 def get_iso_alpha3(value: object) -> str:
-    """Country name, alpha-2 or alpha-3 code (any case) -> ISO 3166 alpha-3 ('NLD')."""
-    return str(_country(value).alpha_3)
+    """Country name (English or Dutch), alpha-2 or alpha-3 code -> ISO 3166 alpha-3 ('NLD')."""
+    try:
+        return country_alpha3(_text(value))
+    except UnknownCountryError as exc:
+        raise TemplateError(exc.problem) from None
 
 
 def format_by_decimal(value: object) -> str:

@@ -31,6 +31,8 @@ from irp.store import offers as offer_store
 from irp.store.db import Database
 from irp.store.snapshot import SNAPSHOT_COLUMNS, OfferSnapshots, snapshot_folder
 from irp.store.tables import locks as locks_table
+from irp.store.tables import offer_stats
+from irp.store.tables import offers as offers_table
 from tests.fixtures.sftp import SFTP_PASSWORD
 from tests.integration.feeds.helpers import BASE_ROWS, feed_bytes, load, runs, stored, write_config
 
@@ -114,6 +116,25 @@ def changed(rows: tuple[Row, ...], sku: str, **values: str) -> list[Row]:
     return out
 
 
+def _stats_and_recount(db: Database) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The last stored offer stats, and the same counted from the offers."""
+    with db.connect() as conn:
+        last = conn.execute(
+            sa.select(offer_stats.c.offers, offer_stats.c.listed, offer_stats.c.stock)
+            .order_by(offer_stats.c.id.desc())
+            .limit(1)
+        ).one()
+        o = offers_table.c
+        recount = conn.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.sum(sa.case((o.listed, 1), else_=0)),
+                sa.func.sum(o.stock_available),
+            ).where(o.refurbisher == "flexit")
+        ).one()
+    return tuple(last), tuple(int(v) for v in recount)  # type: ignore[return-value]
+
+
 def test_snapshot_equals_the_stored_index_after_every_kind_of_change(syncs: Syncs) -> None:
     jumped = changed(BASE_ROWS, "FLX-1", price="2.490,00")
     feeds: list[list[Row]] = [
@@ -131,6 +152,8 @@ def test_snapshot_equals_the_stored_index_after_every_kind_of_change(syncs: Sync
         snapshot = syncs.snapshot()
         assert snapshot is not None
         assert snapshot.sort("sku").rows() == syncs.index().sort("sku").rows()
+        stats, recount = _stats_and_recount(syncs.database)  # from the index, not a scan
+        assert stats == recount
     confirmed = stored(syncs.database)["FLX-1"]  # held by feed 6, confirmed by feed 7
     assert (confirmed["held_purchase_amount"], confirmed["price_purchase_amount"]) == (
         None,

@@ -5,25 +5,47 @@ from __future__ import annotations
 
 import copy
 import json
+import time
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from irp.config import Config, load_config
+from irp.orders.cycle import submit_pass
 from irp.sandbox.flexit import example_inbound_order
-from irp.sandbox.order_api import FlexitOrderApi
 from irp.store.db import Database
 from irp.store.tables import order_attempts, order_lines, orders, refurbishers
 from tests.fixtures.order_api import FLEXIT_CLIENT_ID, FLEXIT_CLIENT_SECRET
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "flexit.json"
+LOOKUP_DELAY_SECONDS = 0.1  # short for tests; 0 is refused (see OrderConfig)
+SETTLED = ("submitted", "failed", "rejected", "cancelled")
+
+
+class Endpoints(Protocol):
+    """Where the config sends orders and lookups: the simulator, or a fake's URLs."""
+
+    @property
+    def endpoint(self) -> str: ...
+
+    @property
+    def lookup_endpoint(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class FakeEndpoints:
+    """URLs nobody listens on, for a config driven through a MockSender."""
+
+    endpoint: str = "https://flexit.test/order/api/order"
+    lookup_endpoint: str = "https://flexit.test/order/api/order/{externalDocumentNumber}/status"
 
 
 def flexit_config(
     tmp_path: Path,
-    api: FlexitOrderApi,
+    api: Endpoints,
     *,
     lookup: bool = True,
     lookup_changes: dict[str, Any] | None = None,
@@ -40,7 +62,7 @@ def flexit_config(
     section["auth"]["client_secret"] = FLEXIT_CLIENT_SECRET
     if lookup:
         section["lookup"]["endpoint"] = api.lookup_endpoint
-        section["lookup"]["delay_seconds"] = 0
+        section["lookup"]["delay_seconds"] = LOOKUP_DELAY_SECONDS
         section["lookup"].update(lookup_changes or {})
     else:
         section.pop("lookup")
@@ -114,8 +136,43 @@ def attempt_rows(db: Database, order_id: str) -> list[dict[str, Any]]:
         return [dict(row) for row in rows]
 
 
-def shown(config: Config, database: Database, order_id: str) -> tuple[str, dict[str, Any]]:
-    """What `irp orders show ID` tells the operator: the text, and the --json document."""
+def drive(
+    database: Database, config: Config, order_id: str, *, deadline_seconds: float = 60
+) -> dict[str, Any]:
+    """Run `irp orders submit` passes until the order settles (no operator step).
+
+    Lookups wait ``LOOKUP_DELAY_SECONDS``; passes repeat until the order is settled or
+    the (generous) deadline passes, so load on the machine changes nothing but time.
+    """
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        submit_pass(database, config, None)
+        row = order_row(database, order_id)
+        if row["status"] in SETTLED or time.monotonic() > deadline:
+            return row
+        time.sleep(LOOKUP_DELAY_SECONDS / 2)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What `irp orders show ID` tells the operator: its lines, and the --json document."""
+
+    lines: list[str]
+    document: dict[str, Any]
+
+    @property
+    def headline(self) -> str:
+        """The first line: id, refurbisher, status, reference, order number."""
+        return self.lines[0]
+
+    @property
+    def advice(self) -> str:
+        """The second line: what the state means and what to do."""
+        return self.lines[1]
+
+
+def shown(config: Config, database: Database, order_id: str) -> Shown:
+    """Run `irp orders show ID` (text and --json) as an operator would."""
     from typer.testing import CliRunner
 
     from irp.cli.app import app
@@ -126,4 +183,4 @@ def shown(config: Config, database: Database, order_id: str) -> tuple[str, dict[
     as_json = runner.invoke(app, [*base, "--json"])
     assert text.exit_code == 0, text.output
     assert as_json.exit_code == 0, as_json.output
-    return " ".join(text.stdout.split()), json.loads(as_json.stdout)
+    return Shown([line.rstrip() for line in text.stdout.splitlines()], json.loads(as_json.stdout))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -130,18 +129,33 @@ def test_oauth2_token_is_fetched_once_and_reused(make_order_api: MakeOrderApi) -
     assert token_request.headers["authorization"] == "***"
 
 
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_oauth2_token_is_fetched_again_after_it_expires(make_order_api: MakeOrderApi) -> None:
-    api = make_order_api(auth_mode="oauth2", token_expires_in=1)
-    auth = create_auth(_oauth2_config(api))
+    api = make_order_api(auth_mode="oauth2", token_expires_in=600)
+    clock = Clock()
+    auth = OAuth2ClientCredentialsAuth(api.token_url, ID, SECRET, clock=clock)
 
     first = _send(api, auth, "5001")
-    time.sleep(1.0)
+    clock.now += 569  # a token is renewed 10% of its life (at most 30 s) before it expires
     second = _send(api, auth, "5002")
+    assert api.token_requests == 1
+    clock.now += 1
+    third = _send(api, auth, "5003")
 
-    assert (first.status_code, second.status_code) == (201, 201)
+    assert (first.status_code, second.status_code, third.status_code) == (201, 201, 201)
     assert api.token_requests == 2
     assert [r.path for r in api.requests if r.method == "POST"] == [
         "/oauth/token",
+        "/order/api/order",
         "/order/api/order",
         "/oauth/token",
         "/order/api/order",
@@ -215,6 +229,26 @@ def test_oauth2_unavailable_token_endpoint_is_retriable(make_order_api: MakeOrde
     assert [r.path for r in api.requests] == ["/oauth/token"]
 
 
+@pytest.mark.parametrize(
+    ("header", "retry_after"),
+    [("3", 3.0), ("²", None), ("999999999999", 86400.0)],
+    ids=["seconds", "superscript_two", "a_trillion_seconds"],
+)
+def test_token_endpoint_retry_after_is_read_strictly(
+    make_order_api: MakeOrderApi, header: str, retry_after: float | None
+) -> None:
+    api = make_order_api(auth_mode="oauth2")
+    api.inject("503", on="token")
+    api.inject("429", on="token", retry_after=header)
+
+    for expected in (None, retry_after):  # the 503 without a Retry-After, then the 429
+        with pytest.raises(RetriableSupplierError) as caught:
+            _send(api, create_auth(_oauth2_config(api)))
+        # Before, "²".isdigit() passed and float("²") raised ValueError from the auth flow.
+        assert caught.value.retry_after == expected
+    assert api.orders == []
+
+
 def test_oauth2_token_is_shared_by_concurrent_threads(make_order_api: MakeOrderApi) -> None:
     api = make_order_api(auth_mode="oauth2")
     auth = create_auth(_oauth2_config(api))
@@ -227,8 +261,9 @@ def test_oauth2_token_is_shared_by_concurrent_threads(make_order_api: MakeOrderA
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
 
+    assert [thread.is_alive() for thread in threads] == [False] * 8
     assert statuses == [201] * 8
     assert api.token_requests == 1
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import copy
+import json
+import sqlite3
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event
 
 from irp.config import Config
+from irp.errors import OrderError
 from irp.orders import intake
 from irp.orders.intake import IntakeResult, accept_order, accept_orders, content_hash
 from irp.store.db import Database
@@ -200,3 +207,79 @@ def test_unknown_refurbisher_no_order_section_or_other_currency_is_refused(
         "5001: currency USD does not match flexit's currency EUR (settings.currency)",
     )
     assert _count(database) == 0
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_intake_queues_behind_another_sqlite_writer_instead_of_failing(
+    db: Database, config: Config
+) -> None:
+    path = db.engine.url.database
+    assert path is not None
+    done: list[str] = []
+
+    def other_writer() -> None:  # another process's short write (a sync, a submission)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO irp_meta (key, value) VALUES ('concurrent-writer', 'x')")
+        conn.execute("COMMIT")
+        conn.close()
+        done.append("committed")
+
+    writer = threading.Thread(target=other_writer)
+
+    def interleave(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # The other writer commits between intake's read of the id and its insert.
+        if statement.startswith("INSERT INTO orders") and not writer.is_alive() and not done:
+            writer.start()
+            writer.join(timeout=1.0)  # with BEGIN IMMEDIATE it waits for us instead
+
+    event.listen(db.engine, "before_cursor_execute", interleave)
+    try:
+        # Before, intake read in a deferred transaction and its insert then failed at
+        # once with "database is locked" (a stale read snapshot cannot become a write).
+        result = accept_order(db, config, spec_order())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", interleave)
+    writer.join(timeout=60)
+    assert not writer.is_alive()
+    assert result == IntakeResult("5001", "accepted", "5001: accepted")
+    assert done == ["committed"]
+    assert order_row(db, "5001")["status"] == "pending"
+
+
+DOCUMENT_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+DAMAGE = st.sampled_from(
+    ["id", "refurbisher", "currency", "shipping_address", "items", "order_number", "extra"]
+)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(damage=st.lists(st.tuples(DAMAGE, DOCUMENT_VALUES), max_size=3), many=st.booleans())
+def test_any_document_is_accepted_or_refused_order_by_order(
+    db: Database, config: Config, damage: list[tuple[str, object]], many: bool
+) -> None:
+    order = spec_order(id=str(len(damage)))
+    for key, value in damage:
+        order[key] = value
+    data = json.dumps([order, spec_order(id="9999")] if many else order).encode()
+    try:
+        raws = intake.load_order_document(data, source="in.json")
+    except OrderError as exc:
+        assert str(exc).startswith("in.json: ")
+        return
+    with db.connect() as conn:
+        before = conn.execute(sa.select(sa.func.count()).select_from(orders)).scalar_one()
+    results = accept_orders(db, config, raws)
+    assert len(results) == len(raws)
+    assert all(r.result in ("accepted", "unchanged", "refused") and r.message for r in results)
+    accepted = sum(r.result == "accepted" for r in results)
+    with db.connect() as conn:
+        after = conn.execute(sa.select(sa.func.count()).select_from(orders)).scalar_one()
+    assert after == before + accepted  # a refusal stores nothing

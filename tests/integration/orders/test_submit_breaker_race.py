@@ -52,8 +52,15 @@ def test_401_fails_the_order_and_pauses_the_refurbisher(
     assert tuple(alert) == (ALERT_CHECK, None)
 
     held = submit_due(database, config)  # still paused: nothing is sent
-    assert sorted(r.order_id for r in held) == ["5002", "5003"]
-    assert all(r.error and "submissions to flexit are paused" in r.error for r in held)
+    assert [(r.order_id, r.status, r.error) for r in held] == [
+        (
+            order_id,
+            "pending",
+            "not sent: submissions to flexit are paused (order 5001: HTTP 401: authentication "
+            "refused; check order.auth); fix the config, then `irp check flexit` resumes them",
+        )
+        for order_id in ("5002", "5003")
+    ]
     assert len(order_api.requests) == 1
 
     assert resume_submissions(database, "flexit", "tester") is True
@@ -89,6 +96,8 @@ def test_two_racing_submitters_never_send_an_order_twice(
     for thread in threads:
         thread.join(timeout=60)
 
+    assert [thread.is_alive() for thread in threads] == [False, False, False]
+    assert len(results) == 3  # every submitter finished its run without raising
     sent = [r.order_id for batch in results for r in batch]
     assert sorted(sent) == sorted(ids)  # each order reported by exactly one submitter
     assert all(order_api.created_count(order_id) == 1 for order_id in ids)

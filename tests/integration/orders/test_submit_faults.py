@@ -7,6 +7,7 @@ For each fault: the final state, how many orders the simulator created for the i
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -14,14 +15,13 @@ from typing import Any
 
 import pytest
 
-from irp.config import Config
-from irp.orders.cycle import submit_pass
 from irp.orders.submit import submit_due
 from irp.sandbox.order_api import FlexitOrderApi
 from irp.store.db import Database
 from tests.integration.orders.submit_support import (
     add_order,
     attempt_rows,
+    drive,
     flexit_config,
     order_row,
     shown,
@@ -64,6 +64,21 @@ UNCERTAIN_WITHOUT_LOOKUP = [
         "HTTP 200, but the answer fails the response asserts (status: 200",
     ),
     (Case("non_json", created=True), 201, "HTTP 201, but the answer fails the response asserts"),
+    # Hostile JSON crashed the submitter before (RecursionError; NaN into min:/max:).
+    (
+        Case("raw_body", {"body": '{"OrderNumber": ' + "[" * 50_000 + "]" * 50_000 + "}"}, True),
+        201,
+        "HTTP 201, but the answer fails the response asserts (OrderNumber: present but "
+        "missing); the body is not usable JSON: nested more than 64 levels deep; the "
+        "refurbisher may have the order",
+    ),
+    (
+        Case("raw_body", {"body": '{"OrderNumber": NaN}'}, True),
+        201,
+        "HTTP 201, but the answer fails the response asserts (OrderNumber: present but "
+        "missing); the body is not usable JSON: NaN is not a JSON number; the refurbisher "
+        "may have the order",
+    ),
 ]
 
 
@@ -72,7 +87,9 @@ UNCERTAIN_WITHOUT_LOOKUP = [
 @pytest.mark.parametrize(
     ("case", "status_code", "reason"),
     UNCERTAIN_WITHOUT_LOOKUP,
-    ids=[c[0].fault for c in UNCERTAIN_WITHOUT_LOOKUP],
+    ids=[
+        c[0].fault + ("_nan" if "NaN" in str(c[0].params) else "") for c in UNCERTAIN_WITHOUT_LOOKUP
+    ],
 )
 def test_maybe_acted_on_without_lookup_waits_for_an_operator(
     database: Database,
@@ -107,12 +124,14 @@ def test_maybe_acted_on_without_lookup_waits_for_an_operator(
     )
     assert attempt["request_payload"]["externalDocumentNumber"] == "5001"
     assert row["lease_owner"] is None and row["lease_until"] is None
-    text, document = shown(config, database, "5001")
-    assert "status uncertain" in text
-    assert (
+    seen = shown(config, database, "5001")
+    assert seen.headline == "5001  flexit  status uncertain  reference -  order number IU-5001"
+    assert seen.advice == (
         "The refurbisher may have this order: it must not be sent again blindly. Check their "
-        "portal for document number 5001, then: irp orders resolve 5001 --external-ref REF"
-    ) in text
+        "portal for document number 5001, then: irp orders resolve 5001 --external-ref REF | "
+        "--resend --confirm-absent | --cancel"
+    )
+    document = seen.document
     assert (document["status"], document["external_reference"]) == ("uncertain", None)
     assert [(a["kind"], a["outcome"]) for a in document["attempts"]] == [("submit", "uncertain")]
 
@@ -120,20 +139,12 @@ def test_maybe_acted_on_without_lookup_waits_for_an_operator(
 # -- with the lookup (examples/flexit.json): every maybe ends submitted, exactly once --
 
 
-def drive(database: Database, config: Config, order_id: str, passes: int = 6) -> dict[str, Any]:
-    """Run `irp orders submit` passes until the order settles (no operator step)."""
-    for _ in range(passes):
-        submit_pass(database, config, None)
-        row = order_row(database, order_id)
-        if row["status"] in ("submitted", "failed", "rejected"):
-            return row
-    return order_row(database, order_id)
-
-
 MAYBE = [case for case, _, _ in UNCERTAIN_WITHOUT_LOOKUP]
 
 
-@pytest.mark.parametrize("case", MAYBE, ids=[c.fault for c in MAYBE])
+@pytest.mark.parametrize(
+    "case", MAYBE, ids=[c.fault + ("_nan" if "NaN" in str(c.params) else "") for c in MAYBE]
+)
 def test_maybe_acted_on_with_lookup_ends_submitted_exactly_once(
     database: Database, order_api: FlexitOrderApi, tmp_path: Path, case: Case
 ) -> None:
@@ -146,9 +157,13 @@ def test_maybe_acted_on_with_lookup_ends_submitted_exactly_once(
     assert row["status"] == "submitted"
     assert order_api.created_count("5001") == 1
     assert row["external_reference"] == order_api.orders[0]["order_number"]
-    text, document = shown(config, database, "5001")
+    seen = shown(config, database, "5001")
     reference = order_api.orders[0]["order_number"]
-    assert f"The refurbisher accepted it as {reference}. Nothing to do" in text
+    assert seen.advice == (
+        f"The refurbisher accepted it as {reference}. Nothing to do; it becomes shipped when "
+        "the shipment arrives."
+    )
+    document = seen.document
     assert (document["status"], document["external_reference"]) == ("submitted", reference)
     assert document["actions"] == []  # settled without an operator step
     assert row["last_error"] is None
@@ -169,10 +184,26 @@ def test_maybe_acted_on_with_lookup_ends_submitted_exactly_once(
 # -- certainly not acted on: retried with a backoff ----------------------------------
 
 
+BUSY = "the refurbisher is busy or unavailable"
+NOT_TAKEN = "the order was not taken and will be sent again"
+
+
 @pytest.mark.parametrize(
-    ("fault", "params", "at_least"),
-    [("503", {}, 15.0), ("429", {"retry_after": 120}, 120.0)],
-    ids=["503", "429_retry_after"],
+    ("fault", "params", "wait", "reason"),
+    [
+        ("503", {}, None, f"HTTP 503: {BUSY}; {NOT_TAKEN}"),
+        ("429", {"retry_after": 120}, 120.0, f"HTTP 429: {BUSY} (Retry-After 120 s); {NOT_TAKEN}"),
+        # str.isdigit() accepted "²" and float("²") raised: the order stayed submitting.
+        ("429", {"retry_after": "²"}, None, f"HTTP 429: {BUSY}; {NOT_TAKEN}"),
+        # now + timedelta(seconds=999999999999) raised OverflowError: capped at a day.
+        (
+            "429",
+            {"retry_after": "999999999999"},
+            86400.0,
+            f"HTTP 429: {BUSY} (Retry-After 86400 s); {NOT_TAKEN}",
+        ),
+    ],
+    ids=["503", "429_retry_after", "429_superscript_two", "429_a_trillion_seconds"],
 )
 def test_busy_refurbisher_is_retried_after_the_backoff(
     database: Database,
@@ -180,7 +211,8 @@ def test_busy_refurbisher_is_retried_after_the_backoff(
     tmp_path: Path,
     fault: str,
     params: dict[str, Any],
-    at_least: float,
+    wait: float | None,
+    reason: str,
 ) -> None:
     config = flexit_config(tmp_path, order_api, **FAST)
     add_order(database, "5001")
@@ -188,17 +220,27 @@ def test_busy_refurbisher_is_retried_after_the_backoff(
     before = database.now()
 
     (first,) = submit_due(database, config)
+
+    after = database.now()
     row = order_row(database, "5001")
+    due = row["next_attempt_at"]
     assert (first.status, first.attempts) == ("pending", 1)
-    assert row["next_attempt_at"] >= before + timedelta(seconds=at_least)
-    assert row["last_error"].startswith(f"attempt 1 of 8: HTTP {fault}: the refurbisher is busy")
+    if wait is None:  # the backoff: 30 s with jitter in [0.5, 1)
+        assert before + timedelta(seconds=15) <= due < after + timedelta(seconds=30)
+    else:  # the refurbisher's Retry-After, never more than a day
+        assert before + timedelta(seconds=wait) <= due <= after + timedelta(seconds=wait)
+    next_at = due.isoformat(timespec="seconds")
+    assert row["last_error"] == f"attempt 1 of 8: {reason}; next attempt at {next_at}"
     assert submit_due(database, config) == []  # not due yet
     assert order_api.created_count("5001") == 0
-    text, document = shown(config, database, "5001")
-    assert "Waiting to be sent (attempt 2), due " in text
-    assert [a["outcome"] for a in document["attempts"]] == ["retry"]
+    seen = shown(config, database, "5001")
+    assert seen.advice == (
+        f"Waiting to be sent (attempt 2), due {next_at}. `irp orders submit` (or irp serve) "
+        "sends due orders; to send it now: irp orders retry 5001"
+    )
+    assert [a["outcome"] for a in seen.document["attempts"]] == ["retry"]
 
-    (second,) = submit_due(database, config, now=row["next_attempt_at"])
+    (second,) = submit_due(database, config, now=due)
     assert (second.status, second.attempts, second.error) == ("submitted", 2, None)
     assert order_api.created_count("5001") == 1
     assert [a["outcome"] for a in attempt_rows(database, "5001")] == ["retry", "submitted"]
@@ -217,16 +259,20 @@ def test_retries_stop_at_max_attempts_and_fail(
 
     row = order_row(database, "5001")
     assert (row["status"], row["attempts"]) == ("failed", 3)
-    assert row["last_error"].startswith(
-        "gave up after 3 attempts (order.max_attempts); last: HTTP 503"
+    error = (
+        f"gave up after 3 attempts (order.max_attempts); last: HTTP 503: {BUSY}; {NOT_TAKEN}. "
+        "`irp orders retry 5001` sends it again"
     )
-    assert row["last_error"].endswith("`irp orders retry 5001` sends it again")
+    assert row["last_error"] == error
     assert order_api.created_count("5001") == 0
     assert [a["outcome"] for a in attempt_rows(database, "5001")] == ["retry"] * 3
-    text, document = shown(config, database, "5001")
-    assert "Never accepted by the refurbisher: gave up after 3 attempts" in text
-    assert "The refurbisher did not act on it." in text
-    assert document["status"] == "failed"
+    seen = shown(config, database, "5001")
+    assert seen.advice == (
+        f"Never accepted by the refurbisher: {error}. The refurbisher did not act on it. Fix "
+        "the cause (credentials, endpoint, the refurbisher's outage), then: irp orders retry "
+        "5001 (or irp orders resolve 5001 --cancel)"
+    )
+    assert seen.document["status"] == "failed"
 
 
 def test_refused_order_is_rejected_with_the_response_kept(
@@ -238,19 +284,21 @@ def test_refused_order_is_rejected_with_the_response_kept(
 
     (result,) = submit_due(database, config)
 
-    assert result.status == "rejected"
-    assert result.error is not None
-    assert result.error.startswith("HTTP 422: the refurbisher refused the order: {")
-    assert "refused (injected fault)" in result.error
-    assert order_api.created_count("5001") == 0
     (attempt,) = attempt_rows(database, "5001")
+    body = attempt["response_body"]
+    assert json.loads(body) == {"errors": [{"field": "", "message": "refused (injected fault)"}]}
     assert (attempt["status_code"], attempt["outcome"]) == (422, "rejected")
-    assert "refused (injected fault)" in attempt["response_body"]
+    error = f"HTTP 422: the refurbisher refused the order: {body}"
+    assert (result.status, result.error) == ("rejected", error)
+    assert order_api.created_count("5001") == 0
     assert submit_due(database, config) == []
-    text, document = shown(config, database, "5001")
-    assert "The refurbisher refused it (HTTP 422: the refurbisher refused the order:" in text
-    assert "refused (injected fault)" in text  # the kept response body is shown
-    assert document["attempts"][0]["status_code"] == 422
+    seen = shown(config, database, "5001")
+    assert seen.advice == (
+        f"The refurbisher refused it ({error}); the response is in the last attempt. Fix the "
+        "data or the config, then: irp orders retry 5001; or tell the marketplace and: irp "
+        "orders resolve 5001 --cancel"
+    )
+    assert seen.document["attempts"][0]["status_code"] == 422
 
 
 def test_slow_answer_within_the_read_timeout_is_submitted(

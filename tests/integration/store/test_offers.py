@@ -184,6 +184,9 @@ def test_index_narrows_to_given_columns_and_skus(loaded: Database) -> None:
 
 
 def test_unique_index_guards_against_inserting_a_stored_sku_again(loaded: Database) -> None:
+    names = {i["name"] for i in sa.inspect(loaded.engine).get_indexes("offers")}
+    assert {"ix_offers_refurbisher_listed_sku", "ix_offers_ean"} <= names
+    assert "ix_offers_refurbisher_updated_at" not in names  # migration 0003
     duplicate = (sqlite3.IntegrityError, psycopg.errors.UniqueViolation)
     with (
         pytest.raises(duplicate, match=r"UNIQUE|uq_offers_refurbisher_sku"),

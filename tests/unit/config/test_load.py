@@ -75,7 +75,7 @@ def test_flexit_example_loads_with_exact_values(flexit_env: dict[str, str]) -> N
     assert order.response_object.fields == {"externalOrderReference": "OrderNumber"}
     assert (order.connect_timeout, order.read_timeout, order.max_attempts) == (10, 30, 8)
     assert (order.resend_on, order.max_concurrency, order.rate_limit_per_second) == ([], 4, None)
-    assert order.lease_seconds == 60
+    assert order.lease_seconds == 2 * 10 + 2 * 30 + 5  # the longest request + the margin
     assert isinstance(order.template, PayloadTemplate)
     lookup = order.lookup
     assert lookup is not None

@@ -56,14 +56,15 @@ def test_split_carries_rows_whose_stored_hash_matches_and_whose_sku_is_single() 
             "sku": ["A", "B", "C", "D", "E", "G"],
             "row_hash": [h[2] | ISSUE_BIT, h[3] + 2, h[4], h[5], UNLISTED_HASH, 77],
             "listed": [True, True, False, True, True, True],
+            "stock_available": [1, 2, 0, 4, 5, 6],
         }
     )
 
     split = split_unchanged(feed, index)
 
     assert split.carried.rows() == [
-        (2, "A", h[2] | ISSUE_BIT, True, True),
-        (4, "C", h[4], False, False),
+        (2, "A", h[2] | ISSUE_BIT, True, 1, True),
+        (4, "C", h[4], False, 0, False),
     ]
     assert split.fresh["line"].to_list() == [3, 5, 6, 7, 8]
     assert split.fresh.columns == feed.columns
@@ -79,6 +80,7 @@ def test_split_matches_by_position_when_the_feed_keeps_the_index_order() -> None
             "sku": ["A", "B", "C", "Z"],  # Z: stored, not in the feed (comes last)
             "row_hash": [h[0], h[1] + 2, h[2] | ISSUE_BIT, 5],
             "listed": [True, True, True, False],
+            "stock_available": [3, 2, 1, 0],
         }
     )
 
@@ -86,8 +88,8 @@ def test_split_matches_by_position_when_the_feed_keeps_the_index_order() -> None
 
     assert split.aligned is True
     assert split.carried.rows() == [
-        (2, "A", h[0], True, False),
-        (4, "C", h[2] | ISSUE_BIT, True, True),
+        (2, "A", h[0], True, 3, False),
+        (4, "C", h[2] | ISSUE_BIT, True, 1, True),
     ]
     assert split.fresh["line"].to_list() == [3]
     assert split.rest["sku"].to_list() == ["B", "Z"]
@@ -95,7 +97,14 @@ def test_split_matches_by_position_when_the_feed_keeps_the_index_order() -> None
 
 def test_split_against_an_empty_index_keeps_everything_fresh() -> None:
     feed = rows(("A", "x", "1,00"))
-    empty = pl.DataFrame(schema={"sku": pl.String, "row_hash": pl.Int64, "listed": pl.Boolean})
+    empty = pl.DataFrame(
+        schema={
+            "sku": pl.String,
+            "row_hash": pl.Int64,
+            "listed": pl.Boolean,
+            "stock_available": pl.Int64,
+        }
+    )
     split = split_unchanged(feed, empty)
     assert (split.carried.height, split.fresh.height, split.rest.height) == (0, 1, 0)
 
@@ -136,8 +145,14 @@ def test_split_by_position_and_by_join_agree(
                 stored_hash[k](first.get(s, 40)) for s, k in zip(skus, kinds, strict=False)
             ],
             "listed": [k != "unlisted" for k in kinds[: len(skus)]],
+            "stock_available": list(range(len(skus))),
         },
-        schema={"sku": pl.String, "row_hash": pl.Int64, "listed": pl.Boolean},
+        schema={
+            "sku": pl.String,
+            "row_hash": pl.Int64,
+            "listed": pl.Boolean,
+            "stock_available": pl.Int64,
+        },
     )
     in_order = split_unchanged(feed, index)
     order = data.draw(st.permutations(range(index.height)))

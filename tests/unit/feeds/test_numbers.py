@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from irp.feeds.numbers import locale_numbers, parse_count, parse_money
 
 
-def money(values: list[str | None], locale: str) -> list[tuple[int | None, str | None]]:
+def money(
+    values: list[str | None], locale: str, currency: str | None = None
+) -> list[tuple[int | None, str | None]]:
     frame = parse_money(
-        pl.DataFrame({"v": values}, schema={"v": pl.String}), "v", locale_numbers(locale)
+        pl.DataFrame({"v": values}, schema={"v": pl.String}), "v", locale_numbers(locale, currency)
     )
     return frame.select("v_cents", "v_problem").rows()
 
@@ -44,13 +46,74 @@ def test_nl_nl_accepts_its_own_notation(text: str, cents: int) -> None:
         ("1,234.56", "not a number in nl_NL"),
         ("1.23", "not a number in nl_NL"),
         ("12.34,5", "not a number in nl_NL"),
-        ("$ 5,00", "not a number in nl_NL"),
         ("1,234", "more than 2 decimals"),
         ("1234567890123456", "too large (more than 15 digits)"),
     ],
 )
 def test_nl_nl_refuses_other_notations(text: str, problem: str) -> None:
     assert money([text], "nl_NL") == [(None, problem)]
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "sign"),
+    [
+        ("$1,249.00", "en_US", "$"),
+        ("$ 5,00", "nl_NL", "$"),
+        ("US$ 1,249.00", "en_US", "US$"),
+        ("US$1.249,00", "nl_NL", "US$"),
+        ("£12.00", "en_US", "£"),
+        ("12,00 £", "nl_NL", "£"),
+        ("USD 12,00", "nl_NL", "USD"),
+        ("12.00 GBP", "en_US", "GBP"),
+        ("-$5.00", "en_US", "$"),
+        ("1.249,00 kr", "nl_NL", "kr"),
+        ("CHF 12,00", "nl_NL", "CHF"),
+    ],
+)
+def test_another_currencys_sign_is_a_problem_naming_it_and_the_currency(
+    text: str, locale: str, sign: str
+) -> None:
+    assert money([text], locale, "EUR") == [
+        (None, f"has another currency's sign ('{sign}'); prices must be in EUR")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "cents"),
+    [
+        ("€ 1.249,00", "nl_NL", 124900),
+        ("EUR 12,00", "nl_NL", 1200),
+        ("12,00\xa0€", "nl_NL", 1200),
+        ("€1,249.00", "en_US", 124900),
+        ("1,249.00 EUR", "en_US", 124900),
+    ],
+)
+def test_the_feeds_own_currency_sign_is_accepted(text: str, locale: str, cents: int) -> None:
+    assert money([text], locale, "EUR") == [(cents, None)]
+
+
+def test_the_currency_decides_which_dollar_is_foreign() -> None:
+    assert money(["$1,249.00"], "en_US", "USD") == [(124900, None)]
+    assert money(["€1,249.00"], "en_US", "USD") == [
+        (None, "has another currency's sign ('€'); prices must be in USD")
+    ]
+
+
+def test_a_price_that_only_looks_wrong_is_not_called_foreign() -> None:
+    assert money(["N/A", "EURO 12", "12,00 abc"], "nl_NL", "EUR") == [
+        (None, "not a number in nl_NL"),
+        (None, "not a number in nl_NL"),
+        (None, "not a number in nl_NL"),
+    ]
+
+
+def test_format_error_marks_only_values_not_shaped_like_the_locale() -> None:
+    frame = parse_money(
+        pl.DataFrame({"v": ["1,249.00", "$ 5,00", "1,234", "12,50", None]}),
+        "v",
+        locale_numbers("nl_NL", "EUR"),
+    )
+    assert frame["v_format_error"].to_list() == [True, False, False, False, False]
 
 
 def test_empty_money_is_null_without_problem() -> None:

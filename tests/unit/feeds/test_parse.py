@@ -306,3 +306,51 @@ def test_validate_rows_flags_offers_kept_despite_a_problem() -> None:
     raw = read_feed(feed("FLX-1;a;123;1;10,00;;g", "FLX-2;b;;1;10,00;;g"), NL)
     offers, _ = validate_rows(raw.frame, NL, flag="bad")
     assert offers.select("sku", "bad").rows() == [("FLX-1", True), ("FLX-2", False)]
+
+
+def test_a_price_in_another_currency_is_a_row_error_naming_the_sign_and_currency() -> None:
+    fmt = FeedFormat(separator=";", price_locale="en_US", mapping=MAPPING, currency="EUR")
+    data = (HEADER + "\nA;a;;1;$1,249.00;;g\nB;b;;1;€249.00;USD 300.00;g\n").encode()
+
+    parsed = parse_feed(data, fmt)
+
+    assert parsed.offers.select("sku", "price_purchase_amount", "price_consumer_amount").rows() == [
+        ("B", Decimal("249.00"), None)
+    ]
+    assert parsed.errors == [
+        RowIssue(
+            2, "Price", "has another currency's sign ('$'); prices must be in EUR: '$1,249.00'"
+        ),
+        RowIssue(
+            3,
+            "SRP",
+            "has another currency's sign ('USD'); prices must be in EUR: 'USD 300.00' "
+            "(SRP left empty)",
+        ),
+    ]
+
+
+def test_from_config_takes_the_refurbishers_currency() -> None:
+    class Offers:
+        price_locale = "en_US"
+        mapping = MAPPING
+
+    assert FeedFormat.from_config(Offers(), currency="GBP").currency == "GBP"
+
+
+def test_csv_starting_like_zlib_data_is_read_as_text() -> None:
+    fmt = FeedFormat(mapping={"sku": "x^sku", "stock_available": "n", "price_purchase_amount": "p"})
+    parsed = parse_feed(b"x^sku,n,p\nA,1,2.00\n", fmt)
+    assert parsed.offers.select("line", "sku").rows() == [(2, "A")]
+
+
+@pytest.mark.parametrize(
+    ("magic", "kind"), [(b"\x1f\x8b\x08\x00", "gzip"), (b"(\xb5/\xfd\x00", "zstd")]
+)
+def test_a_compressed_feed_is_refused_not_unpacked(magic: bytes, kind: str) -> None:
+    with pytest.raises(FeedError) as caught:
+        parse_feed(magic + b"SKU;Stock\n", NL)
+    assert str(caught.value) == (
+        f"the feed is a compressed ({kind}) file, not CSV text; ask the supplier for the "
+        "plain file, or unpack it and sync it with --file"
+    )

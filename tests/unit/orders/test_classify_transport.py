@@ -8,7 +8,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
@@ -16,7 +15,8 @@ import httpx
 import pytest
 
 from irp.errors import FatalSupplierError, RetriableSupplierError
-from irp.orders.classify import Outcome, SendProgress, classify_exception
+from irp.orders.classify import Outcome, classify_exception
+from irp.orders.sender import SendProgress
 
 Behaviour = Callable[[socket.socket], None]
 
@@ -88,7 +88,7 @@ def test_connection_refused_is_retried() -> None:
     probe.close()  # nothing listens on this port now
     exc, progress = post(f"http://127.0.0.1:{port}/order")
     assert isinstance(exc, httpx.ConnectError)
-    result = classify_exception(exc, progress)
+    result = classify_exception(exc, request_sent=progress.request_sent)
     assert result.outcome is Outcome.RETRY
     assert result.reason.startswith("could not connect (ConnectError:")
     assert result.reason.endswith("the order was not sent")
@@ -97,7 +97,7 @@ def test_connection_refused_is_retried() -> None:
 def test_unknown_host_name_is_retried() -> None:
     exc, progress = post("http://irp-no-such-host.invalid/order")
     assert isinstance(exc, httpx.ConnectError)
-    assert classify_exception(exc, progress).outcome is Outcome.RETRY
+    assert classify_exception(exc, request_sent=progress.request_sent).outcome is Outcome.RETRY
 
 
 def test_tls_handshake_failure_is_retried() -> None:
@@ -109,7 +109,7 @@ def test_tls_handshake_failure_is_retried() -> None:
         exc, progress = post(f"https://127.0.0.1:{port}/order")
     assert isinstance(exc, httpx.ConnectError)
     assert progress.request_sent is False
-    assert classify_exception(exc, progress).outcome is Outcome.RETRY
+    assert classify_exception(exc, request_sent=progress.request_sent).outcome is Outcome.RETRY
 
 
 def test_reset_before_the_body_was_fully_sent_is_retried() -> None:
@@ -125,35 +125,47 @@ def test_reset_before_the_body_was_fully_sent_is_retried() -> None:
     # httpcore swallows the write error and reports the read that follows.
     assert isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError | httpx.WriteError)
     assert progress.request_sent is False
-    result = classify_exception(exc, progress)
+    result = classify_exception(exc, request_sent=progress.request_sent)
     assert result.outcome is Outcome.RETRY
-    assert "before the order was fully sent" in result.reason
+    assert result.reason == (
+        f"the connection failed before the order was fully sent ({type(exc).__name__}: "
+        f"{exc}); it will be sent again"
+    )
 
 
 def test_write_timeout_before_the_body_was_fully_sent_is_retried() -> None:
+    client_gave_up = threading.Event()
+
     def never_read(conn: socket.socket) -> None:
-        time.sleep(0.8)
+        client_gave_up.wait(60)  # silent until the client's write timeout fired
 
     big_body = b"x" * (64 * 1024 * 1024)
     with raw_server(never_read) as port:
         exc, progress = post(f"http://127.0.0.1:{port}/order", big_body, write=0.3)
+        client_gave_up.set()
     assert isinstance(exc, httpx.WriteTimeout)
     assert progress.request_sent is False
-    assert classify_exception(exc, progress).outcome is Outcome.RETRY
+    assert classify_exception(exc, request_sent=progress.request_sent).outcome is Outcome.RETRY
 
 
 def test_read_timeout_after_the_request_was_sent_is_uncertain() -> None:
+    client_gave_up = threading.Event()
+
     def read_then_silence(conn: socket.socket) -> None:
         read_request(conn)
-        time.sleep(0.6)
+        client_gave_up.wait(60)  # silent until the client's read timeout fired
 
     with raw_server(read_then_silence) as port:
         exc, progress = post(f"http://127.0.0.1:{port}/order", read=0.3)
+        client_gave_up.set()
     assert isinstance(exc, httpx.ReadTimeout)
     assert progress.request_sent is True
-    result = classify_exception(exc, progress)
+    result = classify_exception(exc, request_sent=progress.request_sent)
     assert result.outcome is Outcome.UNCERTAIN
-    assert result.reason.startswith("no answer within the read timeout after the order was sent")
+    assert result.reason == (
+        "no answer within the read timeout after the order was sent (ReadTimeout: timed "
+        "out); the refurbisher may have the order"
+    )
 
 
 def test_reset_while_waiting_for_the_answer_is_uncertain() -> None:
@@ -165,9 +177,12 @@ def test_reset_while_waiting_for_the_answer_is_uncertain() -> None:
         exc, progress = post(f"http://127.0.0.1:{port}/order")
     assert isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError)
     assert progress.request_sent is True
-    result = classify_exception(exc, progress)
+    result = classify_exception(exc, request_sent=progress.request_sent)
     assert result.outcome is Outcome.UNCERTAIN
-    assert "lost while waiting for the answer" in result.reason
+    assert result.reason == (
+        f"the connection was lost while waiting for the answer ({type(exc).__name__}: "
+        f"{exc}); the refurbisher may have the order"
+    )
 
 
 def test_server_closing_without_an_answer_is_uncertain() -> None:
@@ -178,7 +193,7 @@ def test_server_closing_without_an_answer_is_uncertain() -> None:
     with raw_server(read_then_close) as port:
         exc, progress = post(f"http://127.0.0.1:{port}/order")
     assert isinstance(exc, httpx.RemoteProtocolError)
-    assert classify_exception(exc, progress).outcome is Outcome.UNCERTAIN
+    assert classify_exception(exc, request_sent=progress.request_sent).outcome is Outcome.UNCERTAIN
 
 
 def test_answer_cut_off_mid_body_is_uncertain() -> None:
@@ -190,19 +205,18 @@ def test_answer_cut_off_mid_body_is_uncertain() -> None:
     with raw_server(half_answer) as port:
         exc, progress = post(f"http://127.0.0.1:{port}/order")
     assert isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError)
-    assert classify_exception(exc, progress).outcome is Outcome.UNCERTAIN
+    assert classify_exception(exc, request_sent=progress.request_sent).outcome is Outcome.UNCERTAIN
 
 
 def test_connect_timeout_is_retried() -> None:
     exc = httpx.ConnectTimeout("timed out")
-    assert classify_exception(exc, SendProgress()).outcome is Outcome.RETRY
+    assert classify_exception(exc, request_sent=False).outcome is Outcome.RETRY
 
 
 @pytest.mark.parametrize("sent", [False, True])
 def test_token_endpoint_errors_keep_their_class(sent: bool) -> None:
-    progress = SendProgress()
-    progress.request_sent = sent
-    busy = classify_exception(RetriableSupplierError("token 503", retry_after=7.0), progress)
+    error = RetriableSupplierError("token 503", retry_after=7.0)
+    busy = classify_exception(error, request_sent=sent)
     assert (busy.outcome, busy.retry_after, busy.reason) == (Outcome.RETRY, 7.0, "token 503")
-    refused = classify_exception(FatalSupplierError("token 401"), progress)
+    refused = classify_exception(FatalSupplierError("token 401"), request_sent=sent)
     assert (refused.outcome, refused.reason) == (Outcome.MISCONFIGURED, "token 401")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from irp.errors import OrderError
 from irp.orders.intake import content_hash, load_order_document, parse_inbound
@@ -140,3 +143,81 @@ def test_document_of_a_scalar_is_refused() -> None:
     with pytest.raises(OrderError) as caught:
         load_order_document(b"42", source="orders.json")
     assert str(caught.value) == "orders.json: expected an order object or a list of orders"
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b'{"id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested more than 64 levels deep"),
+        (b'{"id": "5001", "items": [{"quantity": NaN}]}', "NaN is not a JSON number"),
+        (b'[{"id": Infinity}]', "Infinity is not a JSON number"),
+        (b'{"id": ' + b"9" * 5000 + b"}", "a number has more than 4300 digits"),
+    ],
+    ids=["deep", "nan", "infinity", "digits"],
+)
+def test_document_json_no_order_needs_is_refused_saying_why(data: bytes, problem: str) -> None:
+    # Before, the deep document raised RecursionError out of `irp orders add`.
+    with pytest.raises(OrderError) as caught:
+        load_order_document(data, source="orders.json")
+    assert str(caught.value) == f"orders.json: not an order document: {problem}"
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()  # NaN and Infinity included: json.dumps writes them
+    | st.decimals(allow_nan=False).map(str)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=15,
+)
+PATHS = [
+    (),
+    ("id",),
+    ("refurbisher",),
+    ("order_number",),
+    ("currency",),
+    ("shipping_address",),
+    ("shipping_address", "country"),
+    ("shipping_address", "zipcode"),
+    ("items",),
+    ("items", 0),
+    ("items", 0, "sku"),
+    ("items", 0, "quantity"),
+    ("items", 0, "unit_price_tax_excl"),
+    ("unknown",),
+]
+
+
+def _damaged(path: tuple[str | int, ...], value: object) -> object:
+    if not path:
+        return value
+    order: Any = _order()
+    target = order
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return order
+
+
+@given(
+    document=st.one_of(
+        st.builds(_damaged, st.sampled_from(PATHS), JSON_VALUES).map(
+            lambda doc: json.dumps(doc).encode()
+        ),
+        st.binary(max_size=200),
+        st.integers(min_value=1, max_value=5000).map(lambda n: b"[" * n + b"]" * n),
+    )
+)
+def test_any_document_is_read_or_refused_with_an_order_error(document: bytes) -> None:
+    try:
+        raws = load_order_document(document, source="orders.json")
+    except OrderError as exc:
+        assert str(exc).startswith("orders.json")
+        return
+    for index, raw in enumerate(raws):
+        try:
+            parse_inbound(raw, index)
+        except OrderError as exc:
+            assert str(exc)

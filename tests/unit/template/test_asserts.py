@@ -89,7 +89,7 @@ def test_nullable_skips_other_rules_for_null_only() -> None:
 def test_unlike_laravel_non_implicit_rules_fail_on_missing_or_blank() -> None:
     assert check("in:a", {}) == ["v: in:a but missing"]
     assert check("string", {"v": "   "}) == ['v: string but blank ("   ")']
-    assert check("nullable|max:3", {}) == ["v: max:3 but missing"]
+    assert check("nullable|string|max:3", {}) == ["v: string but missing"]
 
 
 def test_sometimes_allows_a_missing_key_but_checks_a_present_one() -> None:
@@ -165,21 +165,39 @@ def test_type_rules(rule: str, good: list[object], bad: list[object]) -> None:
 @pytest.mark.parametrize(
     ("rules", "value", "expected"),
     [
-        ("min:3", 2, ["v: 2 is less than min:3"]),
-        ("min:3", 3, []),
-        ("max:3", 3.5, ["v: 3.5 is more than max:3"]),
-        ("min:3", "ab", ['v: "ab" has 2 characters, less than min:3']),
-        ("max:2", "123", ['v: "123" has 3 characters, more than max:2']),
+        ("numeric|min:3", 2, ["v: 2 is less than min:3"]),
+        ("numeric|min:3", 3, []),
+        ("numeric|max:3", 3.5, ["v: 3.5 is more than max:3"]),
+        ("integer|max:3", " 3 ", []),
+        ("string|min:3", "ab", ['v: "ab" has 2 characters, less than min:3']),
+        ("string|max:2", "123", ['v: "123" has 3 characters, more than max:2']),
+        ("string|max:2", "été", ['v: "\\u00e9t\\u00e9" has 3 characters, more than max:2']),
         ("numeric|max:200", "123", []),
         ("numeric|max:100", "123", ['v: "123" is more than max:100']),
-        ("min:2", [1], ["v: [1] has 1 items, less than min:2"]),
-        ("max:1", {"a": 1, "b": 2}, ['v: {"a":1,"b":2} has 2 items, more than max:1']),
-        ("min:1", True, ["v: true cannot be measured for min:1"]),
-        ("min:0.5", Decimal("0.4"), ["v: 0.4 is less than min:0.5"]),
+        ("array|min:2", [1], ["v: [1] has 1 items, less than min:2"]),
+        ("array|max:1", {"a": 1, "b": 2}, ['v: {"a":1,"b":2} has 2 items, more than max:1']),
+        ("max:3|string", 12345, ["v: 12345 is not string, so max:3 cannot measure it"]),
+        ("integer|min:1", True, ["v: true is a boolean, not an integer"]),
+        ("numeric|min:0.5", Decimal("0.4"), ["v: 0.4 is less than min:0.5"]),
+        ("numeric|min:1e2", 99, ["v: 99 is less than min:1e2"]),
     ],
 )
-def test_min_max(rules: str, value: object, expected: list[str]) -> None:
+def test_min_max_measure_what_the_type_rule_says(
+    rules: str, value: object, expected: list[str]
+) -> None:
     assert check(rules, {"v": value}) == expected
+
+
+@pytest.mark.parametrize("rules", ["min:3", "max:255", "nullable|max:3", "boolean|min:1"])
+def test_min_max_without_a_type_rule_are_refused_at_config_load(rules: str) -> None:
+    """Laravel counts a number's digits unless numeric/integer is given: the operator
+    must say what is measured, or a max:255 on a quantity would pass 1000."""
+    bound = rules.split("|")[-1]
+    assert config_messages({"v": rules}) == [
+        f"flexit.order.response_object.asserts.v: {rules!r}: {bound} needs a rule that says "
+        "what it measures: numeric or integer (the number), string (its characters) or "
+        "array (its items); Laravel would count the digits of a number"
+    ]
 
 
 def test_regex_is_laravel_delimited_and_may_contain_bars() -> None:
@@ -236,18 +254,20 @@ def test_bad_asserts_are_config_errors_with_their_key_path() -> None:
         "regex, not_regex",
         f"{p}.b: 'in:': rule 'in' needs an argument, e.g. 'in:201'",
         f"{p}.c: 'min:x': rule 'min' needs a number, got 'x'",
-        f"{p}.d: 'regex:abc': the pattern must be delimited as in Laravel (/^[0-9]+$/), not 'abc'",
+        f"{p}.d: 'regex:abc': the pattern must be delimited as in Laravel (/^[0-9]+$/), not "
+        "'abc': the delimiter is an ASCII punctuation character such as / # ~",
         f"{p}.e: 'present:1': rule 'present' takes no argument, got 'present:1'",
         f"{p}.f: 'present||filled' has an empty rule between '|'",
         f"{p}.g: 'regex:/(/': the pattern '/(/' is not a valid regular expression: "
-        "missing ), unterminated subpattern at position 0",
+        "missing ), unterminated subpattern",
         f"{p}.h..i: bad path 'h..i': the path has an empty part (two dots in a row, or a "
         "dot at an end)",
         f"{p}.j: expected rules joined by '|', e.g. 'present|filled'",
-        f"{p}.k: 'regex:/a/q': unsupported pattern flag 'q' (use i, m, s, x or u)",
+        f"{p}.k: 'regex:/a/q': unsupported pattern flag 'q' in '/a/q' (IRP reproduces i, m, "
+        "s, x and u; regex: must be the last rule of its key)",
     ]
     assert config_messages({"a": 'in:"x'}) == [
-        f"{p}.a: 'in:\"x': rule 'in': the list is not a valid CSV line: unexpected end of data"
+        f"{p}.a: 'in:\"x': rule 'in': the quote at column 1 is never closed"
     ]
 
 
@@ -269,3 +289,83 @@ def test_validate_fields_reports_bad_paths() -> None:
         "at an end)",
         "f.fields.y: expected a body path, e.g. 'OrderNumber'",
     ]
+
+
+@pytest.mark.parametrize(
+    ("rules", "value", "expected"),
+    [
+        ('in:"a\\",b"', 'a\\",b', []),
+        ('in:"a\\",b"', "a", ['v: "a" is not in [a\\",b]']),
+        ('in:a\\",b', 'a\\"', []),
+        ('in:"a""b",c', 'a"b', []),
+        ('in: "x" ,y', "x ", []),
+    ],
+)
+def test_in_lists_are_read_as_laravel_reads_them(
+    rules: str, value: object, expected: list[str]
+) -> None:
+    """Laravel splits with PHP's str_getcsv: a backslash before a quote stays in the value."""
+    assert check(rules, {"v": value}) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("12", []),
+        (" 12\n", []),
+        ("-0", []),
+        ("+7", []),
+        (9223372036854775807, []),
+        ("-9223372036854775808", []),
+        ("012", ['v: "012" is not an integer']),
+        ("00", ['v: "00" is not an integer']),
+        ("1_000", ['v: "1_000" is not an integer']),
+        (2**63, [f"v: {2**63} is beyond the 64-bit integers Laravel accepts"]),
+        (f"-{2**63 + 1}", [f'v: "-{2**63 + 1}" is beyond the 64-bit integers Laravel accepts']),
+        (True, ["v: true is a boolean, not an integer"]),
+        (201.0, ["v: 201.0 is not an integer"]),
+    ],
+)  # fmt: skip
+def test_integer_is_php_filter_validate_int_without_booleans_and_fractions(
+    value: object, expected: list[str]
+) -> None:
+    assert check("integer", {"v": value}) == expected
+
+
+@pytest.mark.parametrize(
+    ("rules", "value", "expected"),
+    [
+        ("array|not_in:a,b", ["x", "y"], []),
+        ("array|not_in:a,b", [], []),
+        ("array|not_in:a,b", ["x", "a"], ['v: "a" in ["x","a"] is in not_in [a, b]']),
+        ("array|not_in:a,b", {"k": "b"}, ['v: "b" in {"k":"b"} is in not_in [a, b]']),
+        ("array|not_in:a", [["a"]], []),
+        (
+            "not_in:a,b",
+            ["x"],
+            ["v: [\"x\"] is an array; not_in: takes a single value (add 'array' to check each "
+             "element)"],
+        ),
+        ("array|in:a", [["a"]], ['v: ["a"] in [["a"]] is not in [a]']),
+    ],
+)  # fmt: skip
+def test_not_in_checks_every_element_of_a_list_given_array(
+    rules: str, value: object, expected: list[str]
+) -> None:
+    assert check(rules, {"v": value}) == expected
+
+
+@pytest.mark.parametrize(
+    ("rules", "value", "expected"),
+    [
+        ("regex:/^\\w+$/", "été", ['v: "\\u00e9t\\u00e9" does not match regex:/^\\w+$/']),
+        ("regex:/^\\w+$/u", "été", []),
+        ("not_regex:/^\\w+$/", "été", []),
+        ("regex:/a/", "a\ud800", ['v: "a\\ud800" is not valid Unicode text, so regex cannot '
+                                   'match it']),
+    ],
+)  # fmt: skip
+def test_regex_without_u_matches_bytes_as_php_does(
+    rules: str, value: object, expected: list[str]
+) -> None:
+    assert check(rules, {"v": value}) == expected

@@ -41,6 +41,10 @@ def test_format_by_decimal_refuses_locale_text() -> None:
         ("Germany", "DE", "DEU"),
         (" be ", "BE", "BEL"),
         ("United Kingdom", "GB", "GBR"),
+        ("Nederland", "NL", "NLD"),
+        ("duitsland", "DE", "DEU"),
+        ("België", "BE", "BEL"),
+        ("Belgie", "BE", "BEL"),
     ],
 )
 def test_country_filters(value: str, alpha2: str, alpha3: str) -> None:
@@ -48,11 +52,19 @@ def test_country_filters(value: str, alpha2: str, alpha3: str) -> None:
     assert apply("getIsoAlpha3", value) == alpha3
 
 
-@pytest.mark.parametrize("value", ["Atlantis", "", "XX"])
-def test_unknown_country_is_an_error(value: str) -> None:
-    with pytest.raises(TemplateError) as caught:
-        apply("getIsoAlpha2", value)
-    assert str(caught.value) == f"{value!r} is not a known country"
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Atlantis", "'Atlantis' is not a known country"),
+        ("XX", "'XX' is not a known country"),
+        ("", "expected a country name, alpha-2 or alpha-3 code, got ''"),
+    ],
+)  # fmt: skip
+def test_unknown_country_is_an_error_naming_the_value(value: str, message: str) -> None:
+    for name in ("getIsoAlpha2", "getIsoAlpha3"):
+        with pytest.raises(TemplateError) as caught:
+            apply(name, value)
+        assert str(caught.value) == message
 
 
 def test_text_filters() -> None:
