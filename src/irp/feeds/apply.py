@@ -7,6 +7,11 @@ under ``irp serve`` in the same file — would wait for it. So the plan is writt
 :data:`CHUNK_ROWS` offers at a time, each chunk its own transaction, and other writers
 take their turn between chunks.
 
+A first sync of a big feed into a table that holds fewer offers drops the secondary
+indexes (searches, listed filters; never the unique one) and builds them after the
+load, which costs a third of updating them row by row; a sync that died half-way
+leaves them for the next sync's start to build again.
+
 Each chunk compare-and-sets the offers version (``offers.OfferWrite``): from the
 version the plan was made against, then from the version the previous chunk left. If
 anything else wrote the refurbisher's offers in between, the version differs, the
@@ -282,19 +287,42 @@ def write_changes(
     changed the offers, and ``LockLostError`` when the sync lock was taken over.
     """
     steps = list(_steps(changes, key, dialect=db.dialect, run_id=run_id, now=now, finish=finish))
-    with ThreadPoolExecutor(1, thread_name_prefix=f"prepare-{key}") as ahead:
-        upcoming = ahead.submit(steps[0]) if steps else None
-        for index in range(len(steps)):
-            assert upcoming is not None
-            ready = upcoming.result()
-            upcoming = ahead.submit(steps[index + 1]) if index + 1 < len(steps) else None
-            lease.check()
-            progress("write")
-            with db.write_transaction() as conn:
-                write = OfferWrite(conn, key, expected=version)
-                write.write(ready)
-            version = write.version
+    bulk = False
+    if changes.created.height >= offer_store.BULK_ROWS:
+        with db.write_transaction() as conn:
+            bulk = offer_store.wants_bulk_indexes(conn, changes.created.height)
+            if bulk:
+                offer_store.drop_secondary_indexes(conn)
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix=f"prepare-{key}") as ahead:
+            upcoming = ahead.submit(steps[0]) if steps else None
+            for index in range(len(steps)):
+                assert upcoming is not None
+                ready = upcoming.result()
+                upcoming = ahead.submit(steps[index + 1]) if index + 1 < len(steps) else None
+                lease.check()
+                progress("write")
+                with db.write_transaction() as conn:
+                    write = OfferWrite(conn, key, expected=version)
+                    write.write(ready)
+                version = write.version
+    finally:
+        if bulk:
+            restore_secondary_indexes(db)
     return version
+
+
+def restore_secondary_indexes(db: Database) -> list[str]:
+    """Build the offers' secondary indexes that are missing (after a bulk load, or one
+    that died half-way), one transaction each; their names."""
+    with db.connect() as conn:
+        missing = offer_store.missing_secondary_indexes(conn)
+    built = []
+    for index in missing:
+        with db.write_transaction() as conn:
+            if offer_store.restore_secondary_index(conn, index):
+                built.append(str(index.name))
+    return built
 
 
 def _steps(

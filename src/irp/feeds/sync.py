@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from irp.errors import FeedError, SourceError
-from irp.feeds.apply import FeedApplier, WrittenIndex
+from irp.feeds.apply import FeedApplier, WrittenIndex, restore_secondary_indexes
 from irp.feeds.background import Archiver, BaselineLoader
 from irp.feeds.diff import OfferChanges
 from irp.feeds.freshness import fresh_version_of_stale_offers, keep_fresh
@@ -119,6 +119,8 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
             return report
     snapshots = OfferSnapshots(snapshot_folder(db.url, request.config_dir))
     try:
+        for name in restore_secondary_indexes(db):  # a bulk load that died half-way
+            log.warning("%s: built index %s again (a sync had dropped it)", ref.key, name)
         with locks.LeaseKeeper(db, f"sync:{ref.key}", owner, LOCK_TTL) as lease:
             report, written = _sync_locked(db, request, report, lease, snapshots)
             keep_fresh(db, request.refurbisher, report)

@@ -431,6 +431,57 @@ def _prepare(df: pl.DataFrame, refurbisher: str, dialect: str) -> pl.DataFrame:
     )
 
 
+#: A first sync inserting at least this many offers, and at least as many as the table
+#: holds, builds the secondary indexes after instead of updating them row by row.
+BULK_ROWS: Final = 100_000
+
+
+def secondary_indexes() -> list[sa.Index]:
+    """The non-unique indexes of ``offers`` (searches, listed filters): the ones a bulk
+    load may drop and build again. The unique (refurbisher, sku) index always stays."""
+    return sorted((i for i in offers_table.indexes if not i.unique), key=lambda i: str(i.name))
+
+
+def wants_bulk_indexes(conn: sa.Connection, inserting: int) -> bool:
+    """Whether inserting ``inserting`` offers is cheaper with the secondary indexes
+    built after (a first sync of a big feed), given what ``offers`` holds now."""
+    if inserting < BULK_ROWS:
+        return False
+    stored = conn.execute(sa.select(sa.func.count()).select_from(offers_table)).scalar_one()
+    return int(stored) <= inserting
+
+
+def drop_secondary_indexes(conn: sa.Connection) -> None:
+    """Drop :func:`secondary_indexes` (those that exist) before a bulk load.
+
+    Readers go on meanwhile, only slower: every query still works, and the unique index
+    still guards (refurbisher, sku). :func:`restore_secondary_index` builds them again
+    — the bulk load does when it ends, and every sync checks on its start, so a load
+    that died half-way leaves no index missing for long.
+    """
+    for index in secondary_indexes():
+        index.drop(conn, checkfirst=True)
+
+
+def missing_secondary_indexes(conn: sa.Connection) -> list[sa.Index]:
+    """The :func:`secondary_indexes` that do not exist now."""
+    existing = {i["name"] for i in sa.inspect(conn).get_indexes(offers_table.name)}
+    return [i for i in secondary_indexes() if i.name not in existing]
+
+
+def restore_secondary_index(conn: sa.Connection, index: sa.Index) -> bool:
+    """Build ``index`` (one of :func:`secondary_indexes`) if it is missing; whether it was.
+
+    One index per transaction keeps SQLite's write lock to about a second per million
+    offers."""
+    if index not in missing_secondary_indexes(conn):
+        return False
+    if conn.dialect.name == "postgresql":  # sort a million keys in memory, not on disk
+        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    index.create(conn)
+    return True
+
+
 def listed_skus(conn: sa.Connection, refurbisher: str) -> list[str]:
     """The SKUs of ``refurbisher``'s listed offers."""
     o = offers_table.c

@@ -1,7 +1,7 @@
 """One offer sync in a process of its own, for tests that need a second writer or a kill.
 
     python -m tests.integration.feeds.sync_child --config C --db URL --file FEED
-        [--chunk-rows N] [--die-before insert|update|unlist]
+        [--chunk-rows N] [--bulk-rows N] [--die-before insert|update|unlist]
 
 ``--die-before`` ends the process with ``os._exit(3)`` inside the transaction of the
 sync's first chunk of that kind: the chunks before it are committed, that one and the
@@ -30,10 +30,13 @@ def main() -> None:
     parser.add_argument("--file", type=Path, required=True)
     parser.add_argument("--refurbisher", default="flexit")
     parser.add_argument("--chunk-rows", type=int)
+    parser.add_argument("--bulk-rows", type=int)
     parser.add_argument("--die-before", choices=("insert", "update", "unlist"))
     args = parser.parse_args()
     if args.chunk_rows:
         apply.CHUNK_ROWS = args.chunk_rows
+    if args.bulk_rows:
+        offers.BULK_ROWS = args.bulk_rows  # type: ignore[misc]
     if args.die_before:
 
         def die(*_: Any, **__: Any) -> offers.ReadyWrite:

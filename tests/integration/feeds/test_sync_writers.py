@@ -274,6 +274,43 @@ def test_run_of_a_killed_sync_is_failed_when_a_service_starts(syncs: Syncs) -> N
     assert sync_module.fail_abandoned_runs(syncs.database) == []
 
 
+def _index_names(db: Database) -> set[str]:
+    return {str(i["name"]) for i in sa.inspect(db.engine).get_indexes("offers")}
+
+
+def test_first_big_sync_builds_the_secondary_indexes_after_the_load(
+    syncs: Syncs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(offer_store, "BULK_ROWS", 3)
+    monkeypatch.setattr("irp.feeds.apply.CHUNK_ROWS", 2)
+    secondary = {str(i.name) for i in offer_store.secondary_indexes()}
+    assert secondary == {"ix_offers_ean", "ix_offers_refurbisher_listed_sku"}
+    during: list[set[str]] = []
+
+    report = syncs.sync(
+        BASE_ROWS,
+        progress=lambda s: during.append(_index_names(syncs.database)) if s == "write" else None,
+    )
+
+    assert (report.status, report.created) == (SyncStatus.OK, 5)
+    assert during and all(names.isdisjoint(secondary) for names in during[1:])
+    assert secondary <= _index_names(syncs.database)
+    again = syncs.sync(changed(BASE_ROWS, "FLX-3", stock="7"))  # 1 row: indexes untouched
+    assert (again.updated, again.unchanged) == (1, 4)
+
+
+def test_indexes_dropped_by_a_killed_bulk_sync_are_built_by_the_next(syncs: Syncs) -> None:
+    killed = syncs.child(list(BASE_ROWS), "--bulk-rows", "3", "--die-before", "insert")
+    assert killed.returncode == 3, killed.stderr
+    secondary = {str(i.name) for i in offer_store.secondary_indexes()}
+    assert _index_names(syncs.database).isdisjoint(secondary)
+
+    report = syncs.sync(BASE_ROWS)
+
+    assert (report.status, report.created) == (SyncStatus.OK, 5)
+    assert secondary <= _index_names(syncs.database)
+
+
 def _write_between_chunks(syncs: Syncs, every_chunk: bool) -> Callable[[str], None]:
     """A progress hook: when the sync starts its second chunk, another writer unlists
     FLX-4 (as stale stock would be) in a transaction of its own."""
