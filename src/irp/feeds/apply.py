@@ -41,6 +41,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import polars as pl
+import sqlalchemy as sa
 
 from irp.errors import LockLostError, OffersChangedError
 from irp.feeds.background import OfferBaseline, load_baseline
@@ -314,15 +315,18 @@ def write_changes(
 
 def restore_secondary_indexes(db: Database) -> list[str]:
     """Build the offers' secondary indexes that are missing (after a bulk load, or one
-    that died half-way), one transaction each; their names."""
+    that died half-way), one transaction each; their names. PostgreSQL builds them side
+    by side (each on its own connection); SQLite has one writer at a time."""
     with db.connect() as conn:
         missing = offer_store.missing_secondary_indexes(conn)
-    built = []
-    for index in missing:
+
+    def build(index: sa.Index) -> str | None:
         with db.write_transaction() as conn:
-            if offer_store.restore_secondary_index(conn, index):
-                built.append(str(index.name))
-    return built
+            return str(index.name) if offer_store.restore_secondary_index(conn, index) else None
+
+    workers = len(missing) if db.dialect == "postgresql" else 1
+    with ThreadPoolExecutor(max(workers, 1), thread_name_prefix="index") as pool:
+        return [name for name in pool.map(build, missing) if name is not None]
 
 
 def _steps(
