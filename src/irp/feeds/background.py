@@ -110,15 +110,17 @@ class Archiver:
         try:
             assert self._data is not None
             compressed = run_store.compress_feed(self._data)
+            size, self._data = len(self._data), None  # the feed's bytes go as soon as they can
             with self._db.write_transaction() as conn:
                 self._archive_id = run_store.archive_feed(
                     conn,
                     self._key,
                     self._run_id,
-                    self._data,
+                    None,
                     now=database_now(conn),
                     digest=self._digest,
                     compressed=compressed,
+                    size=size,
                 )
         except BaseException as exc:  # re-raised in the caller's thread
             self._error = exc

@@ -223,19 +223,23 @@ def archive_feed(
     conn: sa.Connection,
     refurbisher: str,
     run_id: int | None,
-    data: bytes,
+    data: bytes | None,
     *,
     now: datetime,
     digest: str | None = None,
     compressed: bytes | None = None,
+    size: int | None = None,
 ) -> int:
     """Archive a fetched feed file (compressed); its archive id.
 
     The same content again only refreshes ``fetched_at`` (which drives retention) and
     returns the existing id. ``digest`` (sha256 hex) and ``compressed``
-    (:func:`compress_feed` of ``data``) may be passed when the caller has them already.
+    (:func:`compress_feed` of ``data``) may be passed when the caller has them already;
+    with all three and ``size``, ``data`` may be None (freed once compressed).
     """
-    digest = digest or hashlib.sha256(data).hexdigest()
+    if data is None and (digest is None or compressed is None or size is None):
+        raise StoreError("archive_feed: without the data, give its digest, size and compressed")
+    digest = digest or hashlib.sha256(data or b"").hexdigest()
     existing = conn.execute(
         sa.select(feed_archive.c.id).where(
             feed_archive.c.refurbisher == refurbisher, feed_archive.c.sha256 == digest
@@ -252,9 +256,9 @@ def archive_feed(
             refurbisher=refurbisher,
             run_id=run_id,
             sha256=digest,
-            size=len(data),
+            size=size if size is not None else len(data or b""),
             fetched_at=now,
-            content=compressed if compressed is not None else compress_feed(data),
+            content=compressed if compressed is not None else compress_feed(data or b""),
         )
         .returning(feed_archive.c.id)
     )
