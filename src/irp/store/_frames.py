@@ -189,6 +189,8 @@ def fetch_frame_for_keys(
 
 
 _ROWS_PER_CHUNK = 50_000
+#: Rows turned into Python tuples at a time for sqlite3 (few, so they never pile up).
+_ROWS_PER_BUFFER = 5_000
 
 
 def csv_parts(frame: pl.DataFrame, constants: dict[str, object] | None = None) -> Iterator[bytes]:
@@ -232,7 +234,7 @@ def execute_many(conn: sa.Connection, sql: str, frame: pl.DataFrame) -> int:
     Rows are handed to sqlite3 a buffer at a time, never as one list of tuples.
     """
     raw = driver_connection(conn)
-    cursor = raw.executemany(sql, frame.iter_rows(buffer_size=_ROWS_PER_CHUNK))
+    cursor = raw.executemany(sql, frame.iter_rows(buffer_size=_ROWS_PER_BUFFER))
     return int(cursor.rowcount)
 
 
