@@ -33,8 +33,15 @@ from irp.store.snapshot import SNAPSHOT_COLUMNS, OfferSnapshots, snapshot_folder
 from irp.store.tables import locks as locks_table
 from irp.store.tables import offer_stats
 from irp.store.tables import offers as offers_table
-from tests.fixtures.sftp import SFTP_PASSWORD
-from tests.integration.feeds.helpers import BASE_ROWS, feed_bytes, load, runs, stored, write_config
+from tests.integration.feeds.helpers import (
+    BASE_ROWS,
+    feed_bytes,
+    load,
+    runs,
+    set_test_secrets,
+    stored,
+    write_config,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 Row = tuple[str, str, str, str, str, str]
@@ -42,9 +49,7 @@ Row = tuple[str, str, str, str, str, str]
 
 @pytest.fixture(autouse=True)
 def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FLEXIT_SFTP_PASSWORD", SFTP_PASSWORD)
-    monkeypatch.setenv("FLEXIT_CLIENT_ID", "client-id-for-tests")
-    monkeypatch.setenv("FLEXIT_CLIENT_SECRET", "client-secret-for-tests")
+    set_test_secrets(monkeypatch)
 
 
 class Syncs:

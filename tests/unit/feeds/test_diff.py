@@ -18,6 +18,12 @@ from irp.feeds.diff import (
 )
 
 FIELDS = ["sku", "name", "price_purchase_amount"]
+INDEX_SCHEMA = {
+    "sku": pl.String,
+    "row_hash": pl.Int64,
+    "listed": pl.Boolean,
+    "stock_available": pl.Int64,
+}
 
 
 def rows(*records: tuple[str | None, str | None, str | None], settings: str = "s") -> pl.DataFrame:
@@ -97,14 +103,7 @@ def test_split_matches_by_position_when_the_feed_keeps_the_index_order() -> None
 
 def test_split_against_an_empty_index_keeps_everything_fresh() -> None:
     feed = rows(("A", "x", "1,00"))
-    empty = pl.DataFrame(
-        schema={
-            "sku": pl.String,
-            "row_hash": pl.Int64,
-            "listed": pl.Boolean,
-            "stock_available": pl.Int64,
-        }
-    )
+    empty = pl.DataFrame(schema=INDEX_SCHEMA)
     split = split_unchanged(feed, empty)
     assert (split.carried.height, split.fresh.height, split.rest.height) == (0, 1, 0)
 
@@ -147,12 +146,7 @@ def test_split_by_position_and_by_join_agree(
             "listed": [k != "unlisted" for k in kinds[: len(skus)]],
             "stock_available": list(range(len(skus))),
         },
-        schema={
-            "sku": pl.String,
-            "row_hash": pl.Int64,
-            "listed": pl.Boolean,
-            "stock_available": pl.Int64,
-        },
+        schema=INDEX_SCHEMA,
     )
     in_order = split_unchanged(feed, index)
     order = data.draw(st.permutations(range(index.height)))
