@@ -94,7 +94,11 @@ def main() -> None:
             f"{TARGETS['cold_sqlite']:.0f} s (SQLite) / {TARGETS['cold_postgresql']:.0f} s "
             f"(PostgreSQL), peak RSS <= {TARGETS['peak_rss_mb']:.0f} MB; load {load()}"
         )
-        print("start-up figures: bench/startup.py (make bench runs it)")
+        startup = Path(__file__).with_name("startup.py")
+        print(
+            "start-up (irp --help, irp orders show, a 20k-row warm sync): "
+            + ("bench/startup.py, next in make bench" if startup.exists() else "not measured yet")
+        )
 
 
 def load() -> str:
