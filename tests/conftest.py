@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.db",
     "tests.fixtures.sftp",
     "tests.fixtures.order_api",
+    "tests.fixtures.odoo",
 ]

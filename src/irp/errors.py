@@ -18,10 +18,12 @@
     ├── RowError                     one feed row is skipped and reported (not raised across a sync)
     ├── OrderError                   an inbound order or an operator action is refused
     ├── TemplateError                a payload template cannot be compiled or rendered
-    └── SupplierError                talking to a refurbisher's order API went wrong
-        ├── RetriableSupplierError   certainly not acted on: safe to send again later
-        ├── FatalSupplierError       refused or misconfigured: do not send again
-        └── UncertainDeliveryError   maybe acted on: look it up, never resend blindly
+    ├── SupplierError                talking to a refurbisher's order API went wrong
+    │   ├── RetriableSupplierError   certainly not acted on: safe to send again later
+    │   ├── FatalSupplierError       refused or misconfigured: do not send again
+    │   └── UncertainDeliveryError   maybe acted on: look it up, never resend blindly
+    └── OdooError                    booking a purchase order in Odoo went wrong; its
+                                     subtree is drawn in irp.odoo.errors
 
 Messages name the refurbisher, the thing and the fix, and never carry a secret.
 """

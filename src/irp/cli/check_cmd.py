@@ -16,6 +16,7 @@ import typer
 
 from irp.cli.common import (
     EXIT_FAILED,
+    JsonFlag,
     exits_on_errors,
     print_json,
     refurbisher_named,
@@ -23,10 +24,10 @@ from irp.cli.common import (
 )
 from irp.cli.runtime import Runtime
 from irp.errors import IrpError
-from irp.sources import RemoteStat, open_source
 
 if TYPE_CHECKING:
     from irp.config import Refurbisher
+    from irp.sources import RemoteStat
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def check_offers(refurbisher: Refurbisher, rt: Runtime) -> CheckResult | None:
     """Log in to the feed source and stat the file (SFTP: login + file present)."""
     if refurbisher.offers is None:
         return None
+    from irp.sources import open_source
+
     try:
         source = open_source(
             refurbisher.offers, config_dir=rt.config_path.parent, label=refurbisher.key
@@ -83,8 +86,10 @@ def register(app: typer.Typer) -> None:
     @app.command("check")
     def check_command(
         ctx: typer.Context,
-        name: Annotated[str, typer.Argument(help="The refurbisher key (e.g. flexit).")],
-        as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+        name: Annotated[
+            str, typer.Argument(metavar="NAME", help="The refurbisher key (e.g. flexit).")
+        ],
+        as_json: JsonFlag = False,
     ) -> None:
         """Reach the feed source and the order endpoint (no order is sent)."""
         with exits_on_errors():

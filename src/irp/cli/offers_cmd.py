@@ -1,38 +1,40 @@
-"""``irp offers ...``: sync a feed, list, export, and download a run's row errors."""
+"""``irp offers ...``: sync a feed, list, export, and download a run's row errors.
+
+polars and the store are imported inside each command: ``irp --help`` must not pay
+for them.
+"""
 
 from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
 from irp.cli.common import (
     EXIT_FAILED,
+    JsonFlag,
+    add_row,
     exits_on_errors,
     fail,
+    note,
     print_json,
     refurbisher_named,
     runtime,
-    stderr,
+    stderr_console,
+    stdout_console,
+    warn,
+    warn_broken,
 )
-from irp.feeds import export
-from irp.feeds.report import SyncReport
-from irp.feeds.sync import SyncRequest, sync_offers
+
+if TYPE_CHECKING:
+    from irp.feeds.report import SyncReport
 
 app = typer.Typer(no_args_is_help=True, help="Offer feeds: sync, list, export, row errors.")
 
@@ -44,19 +46,33 @@ class Format(StrEnum):
     json = "json"
 
 
+FormatOption = Annotated[Format, typer.Option("--format", help="csv or json.")]
+JsonAlias = Annotated[bool, typer.Option("--json", help="The same as --format json.")]
+
+
 @app.command("sync")
 def sync_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Refurbisher key, e.g. flexit.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Refurbisher key, e.g. flexit.")],
     file: Annotated[
-        Path | None, typer.Option("--file", help="Read this local file instead of the connection.")
+        Path | None,
+        typer.Option(
+            "--file",
+            metavar="PATH",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Read this local file instead of the connection.",
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Apply even a feed the guard refuses.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Fetch, parse, price and store one refurbisher's offer feed."""
+    from irp.feeds.sync import SyncRequest, sync_offers
+
     rt = runtime(ctx)
     with exits_on_errors():
         config = rt.config()
@@ -84,107 +100,155 @@ def sync_command(
 @app.command("list")
 def list_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Refurbisher key.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Refurbisher key.")],
     listed_only: Annotated[bool, typer.Option("--listed", help="Only listed offers.")] = False,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many rows (0: all).")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", metavar="N", help="At most this many rows (0: all).")
+    ] = 50,
+    as_json: JsonFlag = False,
 ) -> None:
-    """The stored offers of one refurbisher."""
+    """The stored offers of one refurbisher, by SKU."""
+    from rich.table import Table
+
+    from irp.feeds import export
+
     rt = runtime(ctx)
     with exits_on_errors():
         refurbisher_named(rt.config(), name)
-        rows = export.offer_rows(rt.database(), name, listed_only=listed_only, limit=limit or None)
+        db = rt.database()
+        rows = export.offer_rows(db, name, listed_only=listed_only, limit=limit or None)
+        total = export.count_offers(db, name, listed_only=listed_only)
     if as_json:
         print_json(rows)
         return
     table = Table("sku", "name", "ean", "stock", "purchase", "selling", "listed", "note")
     for row in rows:
-        table.add_row(
-            str(row["sku"]),
-            str(row["name"] or ""),
-            str(row["ean"] or ""),
-            str(row["stock_available"]),
-            str(row["price_purchase_amount"]),
-            str(row["price_selling_amount"]),
+        add_row(
+            table,
+            row["sku"],
+            row["name"],
+            row["ean"],
+            row["stock_available"],
+            row["price_purchase_amount"],
+            row["price_selling_amount"],
             "yes" if row["listed"] else "no",
-            str(row["unlisted_reason"] or ("above SRP" if row["above_srp"] else "")),
+            row["unlisted_reason"] or ("above SRP" if row["above_srp"] else ""),
         )
-    from rich.console import Console
-
-    Console().print(table)
+    out = stdout_console()
+    out.print(table)
+    kind = "listed offers" if listed_only else "offers"
+    if len(rows) < total:
+        out.print(f"showing {len(rows):,} of {total:,} {kind} (--limit 0 shows all)")
+    else:
+        out.print(f"{total:,} {kind}")
 
 
 @app.command("export")
 def export_command(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Argument(help="Refurbisher key (default: all).")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="csv or json.")] = Format.csv,
+    name: Annotated[
+        str | None,
+        typer.Argument(metavar="NAME", help="Refurbisher key (default: all)."),
+    ] = None,
+    fmt: FormatOption = Format.csv,
+    as_json: JsonAlias = False,
 ) -> None:
-    """The listed offers for the marketplace, on stdout."""
+    """The listed offers for the marketplace, on stdout.
+
+    Without NAME every healthy refurbisher is exported; one that its own config errors
+    disable is named on stderr and the exit status is 1, so a script never publishes
+    a partial catalogue as the whole one.
+    """
+    from irp.feeds import export
+
     rt = runtime(ctx)
     with exits_on_errors():
         config = rt.config()
-        keys = [refurbisher_named(config, name).key] if name else sorted(config.refurbishers)
+        if name:
+            keys = [refurbisher_named(config, name).key]
+            partial = False
+        else:
+            keys = sorted(config.refurbishers)
+            partial = warn_broken(config)
         rows = export.marketplace_rows(rt.database(), keys)
-    if fmt is Format.json:
+    if as_json or fmt is Format.json:
         print_json(rows)
     else:
         sys.stdout.write(export.to_safe_csv(rows, export.MARKETPLACE_COLUMNS))
+    if partial:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command("errors")
 def errors_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Refurbisher key.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Refurbisher key.")],
     run: Annotated[
-        int | None, typer.Option("--run", help="Sync run id (default: the latest).")
+        int | None,
+        typer.Option(
+            "--run", metavar="ID", help="Sync run id (default: the latest run with row errors)."
+        ),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="csv or json.")] = Format.csv,
+    fmt: FormatOption = Format.csv,
+    as_json: JsonAlias = False,
 ) -> None:
-    """The row errors of a sync, ready to send back to the refurbisher."""
+    """The row errors of a sync, ready to send back to the refurbisher.
+
+    Which run they belong to is said on stderr (and in the JSON).
+    """
+    from irp.feeds import export
+
     rt = runtime(ctx)
     with exits_on_errors():
         refurbisher_named(rt.config(), name)
-        run_id, rows = export.row_error_rows(rt.database(), name, run)
-    if run_id is None:
-        fail(f"{name}: no sync run recorded yet")
-    if fmt is Format.json:
-        print_json({"run_id": run_id, "errors": rows})
+        found = export.run_row_errors(rt.database(), name, run)
+    if found is None:
+        fail(f"{name}: no sync has run yet; run irp offers sync {name}")
+    started = found.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    which = f"run {found.run_id} ({found.status}, started {started})"
+    if run is not None:
+        note(f"{name}: {len(found.errors)} row error(s) of {which}")
+    elif found.errors:
+        note(f"{name}: {len(found.errors)} row error(s) of {which}, the latest with any")
     else:
-        sys.stdout.write(export.to_safe_csv(rows, ("line", "column", "message", "sku")))
-
-
-class _progress_bar:
-    """A Rich progress bar on stderr over the sync's stages (only on a terminal)."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled
-        self.progress: Progress | None = None
-        self.task: TaskID | None = None
-
-    def __enter__(self) -> Callable[[str], None]:
-        if not self.enabled:
-            return lambda stage: None
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=stderr,
-            transient=True,
+        warn(f"{name}: no sync run has row errors; the latest is {which}")
+    if as_json or fmt is Format.json:
+        print_json(
+            {
+                "run_id": found.run_id,
+                "run_status": found.status,
+                "run_started_at": found.started_at,
+                "errors": found.errors,
+            }
         )
-        self.progress.start()
-        self.task = self.progress.add_task("sync", total=len(STAGES))
-        return self._advance
+    else:
+        sys.stdout.write(export.to_safe_csv(found.errors, export.ROW_ERROR_COLUMNS))
 
-    def _advance(self, stage: str) -> None:
-        assert self.progress is not None and self.task is not None
+
+@contextmanager
+def _progress_bar(*, enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A Rich progress bar on stderr over the sync's stages (only on a terminal)."""
+    if not enabled:
+        yield lambda stage: None
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+        transient=True,
+    )
+    task = progress.add_task("sync", total=len(STAGES))
+
+    def advance(stage: str) -> None:
         done = STAGES.index(stage) if stage in STAGES else 0
-        self.progress.update(self.task, completed=done, description=stage)
+        progress.update(task, completed=done, description=stage)
 
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
+    with progress:
+        yield advance
 
 
 def _print_report(report: SyncReport) -> None:

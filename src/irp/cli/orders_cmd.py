@@ -18,46 +18,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
 from irp.cli import orders_submit_cmd
 from irp.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
+    JsonFlag,
+    add_row,
     exits_on_errors,
     fail,
+    labelled,
     print_json,
+    refurbisher_named,
     runtime,
+    stderr_console,
+    stdout_console,
+    warn_broken,
 )
 from irp.errors import OrderError
-from irp.money import money_text
-from irp.orders.actions import ActionResult, resolve_order, retry_order
-from irp.orders.intake import accept_orders, load_order_document
-from irp.orders.preview import format_json, parse_exact, pretty_json, preview_orders
-from irp.orders.queries import explain_status, list_orders, show_order
 
 if TYPE_CHECKING:
+    from irp.orders.actions import ActionResult
     from irp.store.db import Database
 
 app = typer.Typer(no_args_is_help=True, help="Orders: intake, state, operator actions.")
 orders_submit_cmd.register(app)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+JsonOption = JsonFlag
 ReasonOption = Annotated[
-    str | None, typer.Option("--reason", help="Why (kept with the action record).")
+    str | None, typer.Option("--reason", metavar="TEXT", help="Why (kept with the action record).")
 ]
 
 
-def _stdout() -> Console:
-    # Piped output (cron mail, less, tests) gets wide tables instead of 80 columns.
-    width = None if sys.stdout.isatty() else 200
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True, width=width)
-
-
 def _read_document(file: Path) -> list[object]:
+    from irp.orders.intake import load_order_document
+
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -88,20 +83,26 @@ def _actor() -> str:
 @app.command("add")
 def add_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="JSON file: one order object or a list.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="JSON file: one order object or a list.")
+    ],
     json_output: JsonOption = False,
 ) -> None:
     """Accept inbound orders; each is accepted, unchanged or refused on its own."""
+    from irp.orders.intake import accept_orders
+
     raws = _read_document(file)
     with exits_on_errors(), _database(ctx) as db:
-        results = accept_orders(db, runtime(ctx).config(), raws)
+        config = runtime(ctx).config()
+        warn_broken(config)
+        results = accept_orders(db, config, raws)
     if json_output:
         print_json([result.to_json() for result in results])
     else:
-        out = _stdout()
+        out = stdout_console()
         for result in results:
             colour = "red" if result.result == "refused" else "green"
-            out.print(f"[{colour}]{result.result:<9}[/{colour}] {escape(result.message)}")
+            out.print(labelled(f"{result.result:<9}", colour, result.message))
     if any(result.result == "refused" for result in results):
         raise typer.Exit(EXIT_FAILED)
 
@@ -109,18 +110,24 @@ def add_command(
 @app.command("preview")
 def preview_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Refurbisher key.")],
-    file: Annotated[Path, typer.Argument(help="JSON file: one order object or a list.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Refurbisher key.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="JSON file: one order object or a list.")
+    ],
     json_output: JsonOption = False,
 ) -> None:
     """Print the payload each order would be sent with. Nothing is sent or stored.
 
     The payload is printed with exactly the digits that go on the wire (indented).
-    ``--json`` prints a list of {"id", "ok", "method", "endpoint", "payload", "message"}.
+    With --json: a list of {"id", "ok", "method", "endpoint", "payload", "message"}.
     """
+    from irp.orders.preview import format_json, parse_exact, pretty_json, preview_orders
+
     raws = _read_document(file)
     with exits_on_errors(), _database(ctx) as db:
-        previews = preview_orders(db, runtime(ctx).config(), name, raws)
+        config = runtime(ctx).config()
+        refurbisher_named(config, name)
+        previews = preview_orders(db, config, name, raws)
     if json_output:
         listing = [
             {
@@ -135,10 +142,10 @@ def preview_command(
         ]
         sys.stdout.write(format_json(listing) + "\n")
     else:
-        out = _stdout()
+        out = stdout_console()
         for preview in previews:
             if preview.payload is None:
-                out.print(f"[red]refused[/red] {escape(preview.message)}")
+                out.print(labelled("refused", "red", preview.message))
                 continue
             out.print(f"# {preview.message}", markup=False)
             sys.stdout.write(pretty_json(preview.payload) + "\n")
@@ -149,13 +156,19 @@ def preview_command(
 @app.command("list")
 def list_command(
     ctx: typer.Context,
-    status: Annotated[str | None, typer.Option("--status", help="Only this state.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", metavar="STATE", help="Only this state.")
+    ] = None,
     refurbisher: Annotated[
-        str | None, typer.Option("--refurbisher", help="Only this refurbisher.")
+        str | None, typer.Option("--refurbisher", metavar="NAME", help="Only this refurbisher.")
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """The orders, newest change first: state, reference, attempts, last error."""
+    from rich.table import Table
+
+    from irp.orders.queries import list_orders
+
     with exits_on_errors(), _database(ctx) as db, db.connect() as conn:
         rows = list_orders(conn, status=status, refurbisher=refurbisher)
     if json_output:
@@ -172,7 +185,7 @@ def list_command(
         "updated",
     )
     for row in rows:
-        _add_row(
+        add_row(
             table,
             row.id,
             row.refurbisher,
@@ -183,7 +196,7 @@ def list_command(
             _short(row.last_error),
             _time(row.updated_at),
         )
-    _stdout().print(table)
+    stdout_console().print(table)
 
 
 @app.command("show")
@@ -193,21 +206,27 @@ def show_command(
     json_output: JsonOption = False,
 ) -> None:
     """One order: lines, every attempt, every operator action, and what to do next."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from irp.orders.queries import explain_status, show_order
+
     with exits_on_errors(), _database(ctx) as db, db.connect() as conn:
         order = show_order(conn, order_id)
     if json_output:
         print_json(order.to_json())
         return
-    out = _stdout()
+    out = stdout_console()
     out.print(
         f"[bold]{escape(order.id)}[/bold]  {escape(order.refurbisher)}  status "
         f"[bold]{order.status}[/bold]  reference {escape(order.external_reference or '-')}  "
         f"order number {escape(order.order_number or '-')}"
     )
     out.print(explain_status(order), markup=False)
+    out.print(order.odoo.describe(), markup=False)
     lines = Table("#", "sku", "ean", "name", "qty", "unit price", "purchase", "selling")
     for line in order.lines:
-        _add_row(
+        add_row(
             lines,
             str(line.line_no),
             line.sku,
@@ -222,7 +241,7 @@ def show_command(
     if order.attempts:
         attempts = Table("at", "kind", "status", "ms", "outcome", "error", title="attempts")
         for attempt in order.attempts:
-            _add_row(
+            add_row(
                 attempts,
                 _time(attempt.at),
                 attempt.kind,
@@ -238,7 +257,7 @@ def show_command(
     if order.actions:
         actions = Table("at", "action", "actor", "from", "to", "reason", title="actions")
         for action in order.actions:
-            _add_row(
+            add_row(
                 actions,
                 _time(action.at),
                 action.action,
@@ -258,6 +277,8 @@ def retry_command(
     json_output: JsonOption = False,
 ) -> None:
     """Make a failed, rejected or pending order due now."""
+    from irp.orders.actions import retry_order
+
     with exits_on_errors(), _database(ctx) as db:
         result = retry_order(db, order_id, actor=_actor(), reason=reason)
     _report_action(result, json_output)
@@ -269,7 +290,9 @@ def resolve_command(
     order_id: Annotated[str, typer.Argument(metavar="ID", help="The marketplace's order id.")],
     external_ref: Annotated[
         str | None,
-        typer.Option("--external-ref", help="The refurbisher has it under this reference."),
+        typer.Option(
+            "--external-ref", metavar="REF", help="The refurbisher has it under this reference."
+        ),
     ] = None,
     resend: Annotated[
         bool, typer.Option("--resend", help="Send it again (after a not-found lookup).")
@@ -289,6 +312,8 @@ def resolve_command(
         fail("give exactly one of --external-ref REF, --resend, --cancel", EXIT_USAGE)
     if confirm_absent and not resend:
         fail("--confirm-absent goes with --resend", EXIT_USAGE)
+    from irp.orders.actions import resolve_order
+
     with exits_on_errors(), _database(ctx) as db:
         result = resolve_order(
             db,
@@ -307,18 +332,11 @@ def _report_action(result: ActionResult, json_output: bool) -> None:
     if json_output:
         print_json(result.to_json())
     elif result.ok:
-        _stdout().print(result.message, markup=False)
+        stdout_console().print(result.message, markup=False)
     else:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"refused: {result.message}", markup=False
-        )
+        stderr_console().print(f"refused: {result.message}", markup=False)
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
-
-
-def _add_row(table: Table, *cells: str) -> None:
-    """Cells are data, not markup: an error text like "[401]" must print as it is."""
-    table.add_row(*(Text(cell) for cell in cells))
 
 
 def _time(value: datetime | None) -> str:
@@ -326,6 +344,8 @@ def _time(value: datetime | None) -> str:
 
 
 def _money(value: Decimal | None) -> str:
+    from irp.money import money_text
+
     return money_text(value) or ""
 
 

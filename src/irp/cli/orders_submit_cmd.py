@@ -5,23 +5,34 @@ In this order: expire dead submitters' leases (-> ``uncertain``), run due lookup
 so a cron-driven set-up without ``irp serve`` is complete. Exit 0 when every order
 this run touched ended ``submitted`` or waits for a retry (``pending``); 1 when any
 ended ``failed``, ``rejected`` or ``uncertain``, is held by a paused refurbisher, or
-was stopped by a bug in IRP (:attr:`SubmitResult.needs_operator`). Every cell is
+was stopped by a bug in IRP (:attr:`SubmitResult.needs_operator`), and when a
+refurbisher was skipped (its own config errors, or, outside production, order
+endpoints nobody chose for the environment: see docs/operations.md). Every cell is
 printed as text, never as Rich markup: supplier answers end up in the error column.
 """
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from irp.cli.common import EXIT_FAILED, exits_on_errors, print_json, runtime
-from irp.orders.cycle import submit_pass
-from irp.orders.results import SubmitResult
+from irp.cli.common import (
+    EXIT_FAILED,
+    JsonFlag,
+    add_row,
+    exits_on_errors,
+    print_json,
+    refurbisher_named,
+    runtime,
+    stdout_console,
+    warn,
+    warn_broken,
+)
+
+if TYPE_CHECKING:
+    from irp.config import Config
+    from irp.orders.results import SubmitResult
 
 
 def register(app: typer.Typer) -> None:
@@ -31,38 +42,57 @@ def register(app: typer.Typer) -> None:
     def submit_command(
         ctx: typer.Context,
         name: Annotated[
-            str | None, typer.Argument(help="Only this refurbisher (default: all).")
+            str | None,
+            typer.Argument(metavar="NAME", help="Only this refurbisher (default: all)."),
         ] = None,
-        json_output: Annotated[
-            bool, typer.Option("--json", help="Machine-readable output on stdout.")
-        ] = False,
+        json_output: JsonFlag = False,
     ) -> None:
         """Send every due order; also expire dead submitters' leases and run due lookups."""
+        from irp.orders.cycle import submit_pass
+
         rt = runtime(ctx)
         with exits_on_errors():
-            results = submit_pass(rt.database(), rt.config(), name)
+            config = rt.config()
+            skipped = _skipped(config, name)
+            results = submit_pass(rt.database(), config, name)
         if json_output:
             print_json([result.to_json() for result in results])
         else:
             _print_table(results)
-        if any(result.needs_operator for result in results):
+        if skipped or any(result.needs_operator for result in results):
             raise typer.Exit(EXIT_FAILED)
 
 
+def _skipped(config: Config, name: str | None) -> bool:
+    """Warn about the refurbishers this pass leaves out; any (for all refurbishers)?
+
+    A named one that is broken or may not be sent to here ends the command before it.
+    """
+    if name is not None:
+        refurbisher_named(config, name)
+        return False
+    refused = [ref for ref in config.refurbishers.values() if ref.order_endpoint_refusal]
+    for ref in refused:
+        warn(f"{ref.key} was skipped: {ref.order_endpoint_refusal}")
+    return warn_broken(config) or bool(refused)
+
+
 def _print_table(results: list[SubmitResult]) -> None:
-    out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    from rich.table import Table
+
+    out = stdout_console()
     if not results:
         out.print("no order was due")
         return
     table = Table("id", "refurbisher", "status", "external reference", "attempts", "error")
     for result in results:
-        cells = (
+        add_row(
+            table,
             result.order_id,
             result.refurbisher,
             str(result.status),
             result.external_reference or "",
-            str(result.attempts),
-            result.error or "",
+            result.attempts,
+            result.error,
         )
-        table.add_row(*(Text(cell) for cell in cells))
     out.print(table)

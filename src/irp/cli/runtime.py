@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from irp.environments import STANDARD_ENVIRONMENTS
+
 if TYPE_CHECKING:
     from irp.config import Config
     from irp.store.db import Database
@@ -49,9 +51,18 @@ class Runtime:
         return self._config
 
     def database(self) -> Database:
-        """The environment's database, migrated and checked to belong to ``env``."""
+        """The environment's database, migrated and checked to belong to ``env``.
+
+        An ``--env`` that no refurbisher defines is refused first (ConfigErrors), so a
+        typo never creates a database of its own.
+        """
         if self._database is None:
             from irp.store.db import default_database_url, open_database
+
+            if self._config is None and self.env not in STANDARD_ENVIRONMENTS:
+                from irp.config.load import check_environment
+
+                check_environment(self.config_path, self.env)
 
             url = self.db_url or default_database_url(self.config_path, self.env)
             self._database = open_database(url, self.env)

@@ -7,21 +7,23 @@ key is pinned is explained in ``irp.sources.hostkeys``.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from irp.cli.common import (
     EXIT_FAILED,
     EXIT_USAGE,
+    JsonFlag,
     exits_on_errors,
     fail,
     print_json,
     refurbisher_named,
     runtime,
 )
-from irp.sources import SftpSource, open_source
-from irp.sources.sftp import TrustResult, pin_server_key
+
+if TYPE_CHECKING:
+    from irp.sources.sftp import TrustResult
 
 app = typer.Typer(no_args_is_help=True, help="SFTP feed helpers.")
 
@@ -29,10 +31,13 @@ app = typer.Typer(no_args_is_help=True, help="SFTP feed helpers.")
 @app.command("trust")
 def trust_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The refurbisher key (e.g. flexit).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The refurbisher key (e.g. flexit).")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Connect (no login), show the server's host key fingerprint and pin it."""
+    from irp.sources import SftpSource, open_source
+    from irp.sources.sftp import pin_server_key
+
     with exits_on_errors():
         config = runtime(ctx).config()
         refurbisher = refurbisher_named(config, name)

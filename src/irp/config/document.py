@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from irp.errors import ConfigError, ConfigErrors
 
@@ -28,19 +27,26 @@ class ConfigFileError(ConfigErrors):
         self.args = (f"{file}: {message}",)
 
 
-class _DecimalSafeLoader(yaml.SafeLoader):
-    """YAML loader that reads floats as Decimal, like the JSON reader does."""
+@cache
+def _decimal_safe_loader() -> Any:
+    """A YAML SafeLoader that reads floats as Decimal, like the JSON reader does.
 
+    Built on first use: most configs are JSON, and every command loads the config.
+    """
+    import yaml
 
-def _decimal_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    text = str(loader.construct_scalar(node))
-    try:
-        return Decimal(text.replace("_", ""))
-    except InvalidOperation:  # .inf, .nan: keep YAML's meaning, validation refuses it
-        return yaml.SafeLoader.construct_yaml_float(loader, node)
+    class DecimalSafeLoader(yaml.SafeLoader):
+        pass
 
+    def decimal_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+        text = str(loader.construct_scalar(node))
+        try:
+            return Decimal(text.replace("_", ""))
+        except InvalidOperation:  # .inf, .nan: keep YAML's meaning, validation refuses it
+            return yaml.SafeLoader.construct_yaml_float(loader, node)
 
-_DecimalSafeLoader.add_constructor("tag:yaml.org,2002:float", _decimal_float)
+    DecimalSafeLoader.add_constructor("tag:yaml.org,2002:float", decimal_float)
+    return DecimalSafeLoader
 
 
 def read_document(path: Path) -> Any:
@@ -74,8 +80,10 @@ def _parse_json(path: Path, text: str) -> Any:
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_DecimalSafeLoader)  # a SafeLoader subclass
+        return yaml.load(text, Loader=_decimal_safe_loader())  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -21,31 +22,39 @@ from irp.config.messages import config_errors
 from irp.config.models import Config, Refurbisher, cross_check
 from irp.config.platform import PLATFORM_KEY, PlatformConfig
 from irp.config.secrets import ENV_REFERENCE, OP_PREFIX, SecretResolver, is_expiring_secret
+from irp.environments import PRODUCTION, STANDARD_ENVIRONMENTS
 from irp.errors import ConfigError, ConfigErrors
 
-DEFAULT_ENVIRONMENTS = frozenset({"acceptance", "production"})
 REFURBISHER_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 MASK = "<secret>"
 
 
 @dataclass(frozen=True)
 class ConfigCheck:
-    """What ``irp config check`` reports: the refurbishers checked and every error."""
+    """What ``irp config check`` reports: the refurbishers checked, every error, warnings.
+
+    ``config`` is None only when an error outside any refurbisher stops everything (the
+    top level, the ``platform`` section, an unknown environment); a refurbisher's own
+    errors set it aside in ``config.broken`` and are listed in ``errors`` too.
+    """
 
     env: str
     refurbishers: list[str]
     errors: list[ConfigError]
     config: Config | None
+    warnings: list[ConfigError] = field(default_factory=list)
 
 
 def load_config(path: Path, env: str, *, resolve_secrets: bool = True) -> Config:
-    """The validated config of every refurbisher for ``env``.
+    """The validated config for ``env``: the healthy refurbishers, and the broken ones aside.
 
-    Raises ConfigErrors with every problem found (ConfigFileError, a subclass, when
-    the file cannot be read or parsed at all).
+    A refurbisher with errors of its own is left out of ``refurbishers`` and listed in
+    ``Config.broken`` with its errors, so one supplier's unset secret never stops the
+    others (SPEC §1). Raises ConfigErrors only for errors outside any refurbisher
+    (ConfigFileError, a subclass, when the file cannot be read or parsed at all).
     """
     check = validate_config(path, env, resolve_secrets=resolve_secrets)
-    if check.errors or check.config is None:
+    if check.config is None:
         raise ConfigErrors(check.errors)
     return check.config
 
@@ -61,52 +70,105 @@ def check_config(path: Path, env: str, name: str | None = None) -> list[ConfigEr
 def validate_config(
     path: Path, env: str, name: str | None = None, *, resolve_secrets: bool = True
 ) -> ConfigCheck:
-    """Load and check; the Config is only returned when there is no error at all."""
+    """Load and check every refurbisher; report the errors of ``name`` (all if None).
+
+    The errors outside any refurbisher always count; with them there is no Config.
+    """
     raw = read_document(path)
     if not isinstance(raw, dict):
         top = ConfigError("", "expected an object mapping refurbisher key -> refurbisher object")
         return ConfigCheck(env, [], [top], None)
-    errors = _environment_errors(raw, env)
+    fatal = _environment_errors(raw, env)
     platform_raw = raw.pop(PLATFORM_KEY, None)
     if not raw:
-        errors.append(ConfigError("", "the file defines no refurbisher"))
+        fatal.append(ConfigError("", "the file defines no refurbisher"))
     keys = list(raw)
     if name is not None and name not in raw:
-        known = ", ".join(raw) or "none"
-        errors.append(ConfigError(name, f"no refurbisher {name!r} in {path}; known: {known}"))
+        fatal.append(ConfigError(name, f"no refurbisher {name!r} in {path}; {_known(raw)}"))
         keys = []
     elif name is not None:
         keys = [name]
 
-    merged: dict[str, Any] = {}
-    for key, value in raw.items():
-        merged[key], merge_errors = merge_environment(value, env, key)
-        if key in keys:
-            errors.extend(merge_errors)
-
     resolver = SecretResolver(resolve=resolve_secrets)
-    refurbishers: dict[str, Refurbisher] = {}
     secrets: set[str] = set()
     platform, platform_merged, found = _platform(platform_raw, env, resolver, secrets)
-    errors.extend(found)
+    fatal.extend(found)
+    merged: dict[str, Any] = {}
     if platform_raw is not None:
         merged[PLATFORM_KEY] = platform_merged
-    for key in keys:
+    refurbishers: dict[str, Refurbisher] = {}
+    broken: dict[str, list[ConfigError]] = {}
+    for key, value in raw.items():
+        merged[key], errors = merge_environment(value, env, key)
         refurbisher, found = _refurbisher(key, merged[key], resolver, secrets)
         errors.extend(found)
-        if refurbisher is not None:
+        if refurbisher is not None and not errors:
+            refurbisher._order_endpoint_refusal = order_endpoint_refusal(refurbisher, value, env)
             refurbishers[key] = refurbisher
-    config = None
-    if not errors:
-        config = Config(
-            path=path,
-            env=env,
-            hash=config_hash(merged),
-            refurbishers=refurbishers,
-            platform=platform,
-            _secret_values=frozenset(secrets),
-        )
-    return ConfigCheck(env, keys, errors, config)
+        else:
+            broken[key] = errors
+    errors = fatal + [e for key in keys for e in broken.get(key, [])]
+    if fatal:
+        return ConfigCheck(env, keys, errors, None)
+    warnings = [
+        ConfigError(f"{key}.environments.{env}", refusal)
+        for key in keys
+        if key in refurbishers and (refusal := refurbishers[key].order_endpoint_refusal)
+    ]
+    config = Config(
+        path=path,
+        env=env,
+        hash=config_hash(merged),
+        refurbishers=refurbishers,
+        platform=platform,
+        broken=broken,
+        _secret_values=frozenset(secrets),
+    )
+    return ConfigCheck(env, keys, errors, config, warnings)
+
+
+def check_environment(path: Path, env: str) -> None:
+    """Refuse an environment that no refurbisher in ``path`` defines (ConfigErrors).
+
+    The standard ones need no file; for another, the file is read (ConfigFileError
+    when it cannot be) but not validated: commands that only open the database check
+    ``--env`` before a database named after a typo is created.
+    """
+    if env in STANDARD_ENVIRONMENTS:
+        return
+    raw = read_document(path)
+    errors = _environment_errors(raw, env) if isinstance(raw, dict) else []
+    if errors:
+        raise ConfigErrors(errors)
+
+
+def order_endpoint_refusal(refurbisher: Refurbisher, raw: Any, env: str) -> str | None:
+    """Why orders may not go to ``refurbisher`` in ``env`` (None: they may), from its raw object.
+
+    Outside ``production`` a refurbisher's order endpoints must have been chosen for the
+    environment on purpose (SPEC §1): an ``environments.<env>`` block of its own, or
+    ``"environment_endpoints_reviewed": true``. Otherwise its only endpoint, which is
+    production's, would receive acceptance orders.
+    """
+    order = refurbisher.order
+    if env == PRODUCTION or order is None or refurbisher.environment_endpoints_reviewed:
+        return None
+    environments = raw.get("environments") if isinstance(raw, dict) else None
+    if isinstance(environments, dict) and env in environments:
+        return None
+    key = refurbisher.key
+    host = urlsplit(order.endpoint).netloc
+    return (
+        f"{key} has no environments.{env} block, so in {env} its orders would go to the "
+        f"endpoint it uses in production ({host}); add environments.{env} with {key}'s "
+        f"{env} endpoints (order.endpoint, order.lookup.endpoint), or set "
+        f'"environment_endpoints_reviewed": true on {key} if its endpoints are right for '
+        f"{env}"
+    )
+
+
+def _known(raw: dict[str, Any]) -> str:
+    return f"known: {', '.join(raw) or 'none'}"
 
 
 def deep_merge(base: Any, override: Any) -> Any:
@@ -179,7 +241,7 @@ def _environment_errors(raw: dict[str, Any], env: str) -> list[ConfigError]:
         if isinstance(refurbisher, dict) and isinstance(refurbisher.get("environments"), dict)
         for name in refurbisher["environments"]
     }
-    known = DEFAULT_ENVIRONMENTS | declared
+    known = STANDARD_ENVIRONMENTS | declared
     if env in known:
         return []
     listing = ", ".join(sorted(known))

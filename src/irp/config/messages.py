@@ -2,11 +2,13 @@
 
 Each message says what was expected and, unless the value is a secret, what was
 found: ``flexit.settings.default_margin: expected a decimal number, got 'abc'``.
-Unknown keys list the allowed ones, which is what catches ``defualt_margin``.
+Unknown keys name the closest allowed key (``defualt_margin`` — did you mean
+``default_margin``?) and list the allowed ones.
 """
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -93,8 +95,7 @@ def _one(
         return ConfigError(path, "required key is missing")
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, data, loc[:-1])
-        listing = f"; allowed: {', '.join(allowed)}" if allowed else ""
-        return ConfigError(path, f"unknown key {loc[-1]!r}{listing}")
+        return ConfigError(path, unknown_key_message(str(loc[-1]), allowed))
     if kind == "value_error":
         return ConfigError(path, str(ctx.get("error", error["msg"])))
     if kind in _BOUNDS:
@@ -107,6 +108,14 @@ def _one(
     if is_secret_path(root + loc) or (isinstance(value, str) and value in secrets):
         return ConfigError(path, f"expected {expected}")
     return ConfigError(path, f"expected {expected}, got {_show(value)}")
+
+
+def unknown_key_message(key: str, allowed: list[str]) -> str:
+    """``unknown key 'defualt_margin' — did you mean 'default_margin'? allowed: ...``."""
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
+    guess = f" — did you mean {close[0]!r}?" if close else ""
+    listing = f"{';' if not close else ''} allowed: {', '.join(allowed)}" if allowed else ""
+    return f"unknown key {key!r}{guess}{listing}"
 
 
 def _show(value: Any) -> str:

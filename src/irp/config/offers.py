@@ -10,8 +10,11 @@ from babel import Locale, UnknownLocaleError
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from irp.config.base import ConfigModel, ModelClass, Seconds
+from irp.cron import CronError, parse_cron
 
 REQUIRED_FIELDS = ("sku", "stock_available", "price_purchase_amount")
+DEFAULT_SCHEDULE = "*/30 * * * *"
+"""When ``irp serve`` syncs a feed (cron, UTC); ``null`` leaves it to ``irp offers sync``."""
 
 
 class SftpAuth(ConfigModel):
@@ -75,6 +78,7 @@ class OffersConfig(ConfigModel):
     waiting_retries: Annotated[int, Field(ge=0)] = 2
     waiting_retry_seconds: Annotated[float, Field(ge=0)] = 30.0
     timeout_seconds: Seconds = 30.0
+    schedule: str | None = DEFAULT_SCHEDULE
 
     @classmethod
     def variant(cls, field: str, data: Mapping[str, Any]) -> ModelClass | None:
@@ -98,6 +102,17 @@ class OffersConfig(ConfigModel):
         except (ValueError, UnknownLocaleError):
             raise ValueError(f"expected a locale like nl_NL or en_US, got {value!r}") from None
         return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return parse_cron(value).expression
+        except CronError as exc:
+            hint = "" if "expected" in str(exc) else "; expected cron syntax, e.g. '*/30 * * * *'"
+            raise ValueError(f"{exc}{hint}") from None
 
     @field_validator("mapping")
     @classmethod

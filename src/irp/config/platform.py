@@ -14,7 +14,9 @@ from typing import Annotated
 from pydantic import Field
 
 from irp.config.base import ConfigModel
+from irp.config.odoo import OdooConfig
 from irp.config.peers import PeerConfig
+from irp.config.service import ServiceConfig
 
 PLATFORM_KEY = "platform"
 """Reserved: no refurbisher may be called this."""
@@ -24,4 +26,6 @@ class PlatformConfig(ConfigModel):
     """Settings for the whole installation, for the active environment."""
 
     monitor_every_seconds: Annotated[float, Field(ge=5)] = 300.0
+    odoo: OdooConfig | None = None
     peers: dict[str, PeerConfig] = Field(default_factory=dict)
+    service: ServiceConfig = ServiceConfig()

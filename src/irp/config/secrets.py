@@ -46,6 +46,30 @@ def is_expiring_secret(value: object) -> bool:
     return isinstance(value, dict) and "value" in value and set(value) <= {"value", "expires"}
 
 
+_GROUPS = frozenset({"platform", "IRP_API_TOKENS"})
+"""Roots whose secrets belong to the next segment, not to the root itself."""
+
+
+def _unset_secret(written: str, resolved: str, parts: Path_) -> str:
+    """What to say about a placeholder or empty secret; the path is said by the error.
+
+    ``still the placeholder XXXX…; set it with ${FLEXIT_CLIENT_SECRET} or op://…``:
+    the variable named is the one the file refers to, or one named after the
+    refurbisher and the key.
+    """
+    reference = ENV_REFERENCE.search(written)
+    state = "empty" if not resolved else "still the placeholder XXXX…"
+    if reference is not None:
+        return (
+            f"{reference.group(0)} is {state}; set it with the real secret or op://vault/item/field"
+        )
+    # Named after the refurbisher, or after the section for the installation-wide ones
+    # (``platform.odoo.api_key`` -> ODOO_API_KEY, a token ``ops`` -> OPS_TOKEN).
+    owner = parts[1] if parts[0] in _GROUPS and len(parts) > 2 else parts[0]
+    name = f"{owner}_{parts[-1]}".upper().replace("-", "_").replace(".", "_")
+    return f"{state}; set it with ${{{name}}} or op://vault/item/field"
+
+
 class SecretResolver:
     """Resolves references in one document; ``op read`` answers are cached per load.
 
@@ -101,13 +125,9 @@ class SecretResolver:
             resolved = self._op_read(resolved, path, out)
         if path in out.error_paths:
             return value
-        if secret:
-            if PLACEHOLDER.search(resolved):
-                out.errors.append(ConfigError(path, f"secret {path} is not set"))
-                return value
-            if not resolved:
-                out.errors.append(ConfigError(path, f"secret {path} is empty"))
-                return value
+        if secret and (PLACEHOLDER.search(resolved) or not resolved):
+            out.errors.append(ConfigError(path, _unset_secret(value, resolved, parts)))
+            return value
         if secret or from_op:
             out.secrets.add(resolved)
         return resolved

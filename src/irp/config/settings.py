@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from irp.config.base import Amount, ConfigModel, validate_amount
+from irp.config.base import Amount, ConfigModel, fail_at, validate_amount
 
 
 class LevyTable(ConfigModel):
@@ -29,6 +29,7 @@ class Settings(ConfigModel):
     shipping_costs: Amount = Decimal("0")
     home_copy_tax: Decimal | LevyTable = Decimal("0")
     default_margin: Amount
+    allow_margin_below_1: bool = False
     margin_mode: Literal["markup", "margin"] = "markup"
     vat_rate: Annotated[Decimal, Field(ge=0, lt=1)] | None = None
     stock_threshold: Annotated[int, Field(ge=0)] = 1
@@ -45,6 +46,21 @@ class Settings(ConfigModel):
         if isinstance(value, dict):
             return LevyTable.model_validate(value)
         return validate_amount(value)
+
+    @model_validator(mode="after")
+    def _margin_is_a_percentage(self) -> Settings:
+        # "0.20" meant as 20% would sell at a 0.2% markup: below cost after fees.
+        margin = self.default_margin
+        if 0 < margin < 1 and not self.allow_margin_below_1:
+            meant = format((margin * 100).normalize(), "f")
+            raise fail_at(
+                "default_margin",
+                "margin_fraction",
+                f"default_margin is a percentage: 17 means 17%; got {margin} — did you "
+                f"mean {meant}? (if {margin}% is meant, set allow_margin_below_1: true)",
+                str(margin),
+            )
+        return self
 
     @model_validator(mode="after")
     def _margin_below_100(self) -> Settings:

@@ -36,6 +36,7 @@ from irp.errors import FeedError, SourceError
 from irp.feeds.apply import FeedApplier, WrittenIndex, restore_secondary_indexes
 from irp.feeds.background import Archiver, BaselineLoader
 from irp.feeds.diff import OfferChanges
+from irp.feeds.export import count_offers
 from irp.feeds.freshness import fresh_version_of_stale_offers, keep_fresh
 from irp.feeds.guards import GuardLimits, Refusal, SyncFigures, check_guards
 from irp.feeds.parse import FeedFormat, RawFeed, RowIssue, read_feed
@@ -214,6 +215,7 @@ def _sync_locked(
         if last["fingerprint"] == _fingerprint(last["file_sha256"] or "", settings):
             report.status = SyncStatus.UNCHANGED
             report.message = f"{ref.key}: the feed file has not changed since run {last['id']}"
+            _carry_counts(db, report, last)
             run_fields.update(
                 file_sha256=last["file_sha256"],
                 fingerprint=last["fingerprint"],
@@ -247,6 +249,7 @@ def _sync_locked(
     ):
         report.status = SyncStatus.UNCHANGED
         report.message = f"{ref.key}: same feed and pricing as run {last['id']}; nothing to write"
+        _carry_counts(db, report, last)
         run_fields["archive_id"] = last["archive_id"]
         return _finish(db, report, run_fields), None
     # The archive copy is compressed and stored, and the stored index loaded, in threads
@@ -341,6 +344,21 @@ def _format_fingerprint(fmt: FeedFormat, pricing: Pricing) -> str:
 
 def _fingerprint(file_sha: str, format_fingerprint: str) -> str:
     return hashlib.sha256(f"{file_sha}\n{format_fingerprint}".encode()).hexdigest()
+
+
+def _carry_counts(db: Database, report: SyncReport, last: sa.RowMapping) -> None:
+    """An unchanged feed reports the counts of the run it equals, not zeros.
+
+    Every valid row is unchanged, and ``listed`` is what is listed now; the unchanged
+    run records the same counts, so the next unchanged run carries them on.
+    """
+    report.rows, report.valid, report.invalid = (
+        last["rows"] or 0,
+        last["valid"] or 0,
+        last["invalid"] or 0,
+    )
+    report.unchanged = report.valid
+    report.listed = count_offers(db, report.refurbisher, listed_only=True)
 
 
 def _finish(db: Database, report: SyncReport, run_fields: dict[str, object]) -> SyncReport:

@@ -10,13 +10,18 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from irp.config import Config
+from irp.errors import OrderError
 from irp.orders.leases import expire_leases
 from irp.orders.lookup import run_due_lookups
 from irp.orders.results import SubmitResult, order_result
 from irp.orders.sender import HttpSender, SenderFactory
-from irp.orders.submit import submit_due
+from irp.orders.states import OrderStatus
+from irp.orders.submit import _due_condition, submit_due
 from irp.store.db import Database
+from irp.store.tables import orders
 
 
 def submit_pass(
@@ -36,9 +41,12 @@ def submit_pass(
     :class:`~irp.orders.mock.MockSender`).
     """
     if refurbisher is not None:
-        config.refurbisher(refurbisher)  # a ConfigError naming the known ones
+        refusal = config.refurbisher(refurbisher).order_endpoint_refusal  # ConfigError if none
+        if refusal:
+            raise OrderError(f"{refurbisher}: no order is sent or looked up: {refusal}")
     merged: dict[str, SubmitResult] = {}
     expired = expire_leases(db, config, now=now)
+    config = config.for_sending()  # outside production: only endpoints chosen for env
     with db.connect() as conn:
         for order_id in expired:
             result = order_result(conn, order_id)
@@ -53,3 +61,19 @@ def submit_pass(
     ):
         merged[result.order_id] = result
     return list(merged.values())
+
+
+def refurbishers_with_due_work(conn: sa.Connection, now: datetime) -> list[str]:
+    """Refurbishers :func:`submit_pass` has work for at ``now`` (the service's sweep).
+
+    Due orders, due lookups of uncertain orders, and expired leases of ``submitting``
+    orders — read only; the pass itself decides, order by order, with compare-and-set.
+    """
+    S = OrderStatus
+    due = sa.or_(
+        _due_condition(now),
+        sa.and_(orders.c.status == str(S.UNCERTAIN), orders.c.lookup_next_at <= now),
+        sa.and_(orders.c.status == str(S.SUBMITTING), orders.c.lease_until < now),
+    )
+    query = sa.select(orders.c.refurbisher).where(due).distinct().order_by(orders.c.refurbisher)
+    return list(conn.execute(query).scalars())

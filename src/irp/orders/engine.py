@@ -37,12 +37,14 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 
+from irp.logs import log_context
 from irp.orders.sender import Answer, OrderSender, RateLimiter, Request
 from irp.store.db import Database, database_now
 
@@ -156,7 +158,10 @@ class _Run(Generic[T, V, R]):
         else:
             name = f"{self.work.name}-worker"
             with ThreadPoolExecutor(workers, thread_name_prefix=name) as pool:
-                for future in [pool.submit(self._loop) for _ in range(workers)]:
+                # Each worker thread starts in a copy of the caller's context, so log
+                # lines keep the refurbisher and task the caller bound (irp.logs).
+                loops = [pool.submit(copy_context().run, self._loop) for _ in range(workers)]
+                for future in loops:
                     future.result()
         return [result for _, result in sorted(self._results, key=lambda pair: pair[0])]
 
@@ -194,6 +199,10 @@ class _Run(Generic[T, V, R]):
             return self._claims, claimed
 
     def _deliver(self, claimed: Claimed[T]) -> R:
+        with log_context(order_id=claimed.item_id):
+            return self._deliver_logged(claimed)
+
+    def _deliver_logged(self, claimed: Claimed[T]) -> R:
         try:
             answer = self.sender.send(claimed.request)
             verdict = self.work.classify(claimed, answer, self.fixed_now or datetime.now(UTC))

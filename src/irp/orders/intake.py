@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -272,6 +272,11 @@ def _describe(error: ValidationError) -> str:
 
 def _refurbisher(config: Config, order: InboundOrder) -> Refurbisher:
     refurbisher = config.refurbishers.get(order.refurbisher)
+    if order.refurbisher in config.broken:
+        raise OrderError(
+            f"{order.id}: refurbisher {order.refurbisher!r} is disabled by its own config "
+            f"errors (irp config check {order.refurbisher}); send the order again once fixed"
+        )
     if refurbisher is None:
         known = ", ".join(sorted(config.refurbishers)) or "none"
         raise OrderError(
@@ -372,6 +377,8 @@ class IntakeResult:
     id: str | None
     result: IntakeOutcome
     message: str
+    # Refused because the id is taken by other content (HTTP 409); the message says so.
+    conflict: bool = field(default=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """``{"id", "result", "message"}``."""
@@ -448,7 +455,8 @@ def _compared(order: ValidOrder, stored_hash: str, stored: dict[str, Any]) -> In
     return IntakeResult(
         order.id,
         "refused",
-        f"{order.id}: already accepted with different content ({', '.join(differing)} "
+        conflict=True,
+        message=f"{order.id}: already accepted with different content ({', '.join(differing)} "
         "differ); an accepted order cannot be changed — send a correction as a new order "
         f"id, and cancel this one with `irp orders resolve {order.id} --cancel` if needed",
     )

@@ -29,10 +29,12 @@ __all__ = [
     "ActionView",
     "AttemptView",
     "LineView",
+    "OdooView",
     "OrderSummary",
     "OrderView",
     "explain_status",
     "list_orders",
+    "list_orders_page",
     "show_order",
 ]
 
@@ -134,6 +136,39 @@ class ActionView:
 
 
 @dataclass(frozen=True)
+class OdooView:
+    """The order's Odoo purchase order (SPEC §9, booked by ``irp.odoo.push``), or why not yet."""
+
+    po_id: int | None
+    po_name: str | None
+    booked_at: datetime | None
+    tries: int  # pushes so far; each is an attempt of kind "odoo" in the order's attempts
+    next_at: datetime | None
+    error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"po_id", "po_name", "booked_at", "tries", "next_at", "error"}``."""
+        return {
+            "po_id": self.po_id,
+            "po_name": self.po_name,
+            "booked_at": _time(self.booked_at),
+            "tries": self.tries,
+            "next_at": _time(self.next_at),
+            "error": self.error,
+        }
+
+    def describe(self) -> str:
+        """One line for people: the purchase order, or the error and the next try."""
+        if self.po_id is not None:
+            return f"odoo: purchase order {self.po_name} (id {self.po_id})"
+        if self.error:
+            tries = f"{self.tries} tr{'y' if self.tries == 1 else 'ies'}"
+            when = self.next_at.isoformat(timespec="seconds") if self.next_at else "not scheduled"
+            return f"{self.error} (not booked after {tries}; next try {when})"
+        return "odoo: no purchase order yet (booked once the refurbisher accepted it)"
+
+
+@dataclass(frozen=True)
 class OrderView:
     """One order in full (``irp orders show``, ``GET /api/orders/{id}``)."""
 
@@ -157,6 +192,7 @@ class OrderView:
     carrier: str | None
     tracking_code: str | None
     tracking_url: str | None
+    odoo: OdooView
     lines: list[LineView]
     attempts: list[AttemptView]
     actions: list[ActionView]
@@ -187,6 +223,7 @@ class OrderView:
             "carrier": self.carrier,
             "tracking_code": self.tracking_code,
             "tracking_url": self.tracking_url,
+            "odoo": self.odoo.to_json(),
             "lines": [line.to_json() for line in self.lines],
             "attempts": [attempt.to_json() for attempt in self.attempts],
             "actions": [action.to_json() for action in self.actions],
@@ -201,7 +238,47 @@ def list_orders(
     Raises OrderError for a status that does not exist (a typo must not list nothing).
     """
     o = orders_table.c
-    query = sa.select(
+    query = _summaries()
+    if status is not None:
+        query = query.where(o.status == _known_status(status, "--status"))
+    if refurbisher is not None:
+        query = query.where(o.refurbisher == refurbisher)
+    return _summary_rows(conn, query)
+
+
+def list_orders_page(
+    conn: sa.Connection,
+    *,
+    status: str | None = None,
+    refurbisher: str | None = None,
+    changed_since: datetime | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 100,
+) -> list[OrderSummary]:
+    """One page of :func:`list_orders` (newest change first) for ``GET /api/orders``.
+
+    ``after`` is the (``updated_at``, ``id``) of the previous page's last order
+    (keyset paging); ``changed_since`` keeps orders changed at or after it. An order
+    that changes while a client pages moves to the front: it is in the next walk.
+    """
+    o = orders_table.c
+    query = _summaries().limit(limit)
+    if status is not None:
+        query = query.where(o.status == _known_status(status, "status"))
+    if refurbisher is not None:
+        query = query.where(o.refurbisher == refurbisher)
+    if changed_since is not None:
+        query = query.where(o.updated_at >= changed_since)
+    if after is not None:
+        at, last_id = after
+        query = query.where(sa.or_(o.updated_at < at, sa.and_(o.updated_at == at, o.id > last_id)))
+    return _summary_rows(conn, query)
+
+
+def _summaries() -> sa.Select[Any]:
+    """The columns of :class:`OrderSummary`, newest change first."""
+    o = orders_table.c
+    return sa.select(
         o.id,
         o.refurbisher,
         o.status,
@@ -211,16 +288,20 @@ def list_orders(
         o.last_error,
         o.updated_at,
     ).order_by(o.updated_at.desc(), o.id)
-    if status is not None:
-        if status not in {str(s) for s in OrderStatus}:
-            known = ", ".join(str(s) for s in OrderStatus)
-            raise OrderError(f"--status {status!r} is not an order state; expected one of {known}")
-        query = query.where(o.status == status)
-    if refurbisher is not None:
-        query = query.where(o.refurbisher == refurbisher)
+
+
+def _summary_rows(conn: sa.Connection, query: sa.Select[Any]) -> list[OrderSummary]:
     return [
         OrderSummary(**{**row._mapping, "status": S(row.status)}) for row in conn.execute(query)
     ]
+
+
+def _known_status(status: str, label: str) -> str:
+    """``status`` if it is an order state; else OrderError (a typo must not list nothing)."""
+    if status not in {str(s) for s in OrderStatus}:
+        known = ", ".join(str(s) for s in OrderStatus)
+        raise OrderError(f"{label} {status!r} is not an order state; expected one of {known}")
+    return status
 
 
 def show_order(conn: sa.Connection, order_id: str) -> OrderView:
@@ -253,6 +334,14 @@ def show_order(conn: sa.Connection, order_id: str) -> OrderView:
         carrier=order["carrier"],
         tracking_code=order["tracking_code"],
         tracking_url=order["tracking_url"],
+        odoo=OdooView(
+            po_id=order["odoo_po_id"],
+            po_name=order["odoo_po_name"],
+            booked_at=order["odoo_booked_at"],
+            tries=order["odoo_attempts"],
+            next_at=order["odoo_next_at"],
+            error=order["odoo_error"],
+        ),
         lines=_lines(conn, order_id),
         attempts=_attempts(conn, order_id),
         actions=_actions(conn, order_id),

@@ -1,8 +1,9 @@
 """``irp demo``: a complete local run against the bundled FlexIT sandbox.
 
-Starts the FlexIT SFTP server and order-API simulator on 127.0.0.1, writes the
-operators' config pointed at them, syncs the feed into a temporary SQLite database,
-places sample orders, submits them, and prints what happened at each step.
+Starts the FlexIT SFTP server and order-API simulator and the sandbox Odoo on
+127.0.0.1, writes the operators' config pointed at them, syncs the feed into a
+temporary SQLite database, places sample orders, submits them, books them as purchase
+orders in Odoo, and prints what happened at each step.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from irp.orders.intake import accept_orders
 from irp.orders.queries import list_orders
 from irp.orders.results import SubmitResult
 from irp.sandbox.flexit import FlexitSandbox
+from irp.sandbox.odoo import OdooSimulator
+from irp.sandbox.odoo_demo import add_odoo_block, book_in_odoo
 from irp.store.db import Database, default_database_url, open_database
 
 Say = Callable[[str], None]
@@ -31,24 +34,31 @@ def run_demo(say: Say = print, *, rows: int = 500, keep: Path | None = None) -> 
     with tempfile.TemporaryDirectory(prefix="irp-demo-") as tmp:
         root = keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        with FlexitSandbox(root, rows=rows) as sandbox:
+        with FlexitSandbox(root, rows=rows) as sandbox, OdooSimulator() as odoo:
             os.environ.update(sandbox.secrets)
             # The one change to the operators' config: the lookup's first look comes after
             # 1 s instead of 120 s, so the demo can show an uncertain order being settled.
             config_path = sandbox.write_config(
                 root / "irp.json", overrides={"order": {"lookup": {"delay_seconds": 1}}}
             )
+            odoo.add_feed_products(sandbox.feed_file.read_bytes())
+            add_odoo_block(config_path, odoo)
             say(
                 f"FlexIT sandbox: SFTP on {sandbox.sftp.host}:{sandbox.sftp.port}, "
-                f"order API on {sandbox.order_api.base_url}"
+                f"order API on {sandbox.order_api.base_url}; sandbox Odoo on {odoo.url}"
             )
-            say(f"config: {config_path} (examples/flexit.json pointed at the sandbox)")
+            say(
+                f"config: {config_path} (examples/flexit.json pointed at the sandbox, "
+                "plus platform.odoo)"
+            )
             config = load_config(config_path, "acceptance")
             db = open_database(default_database_url(config_path, config.env), config.env)
             try:
                 if _offers(say, db, config, sandbox) != 0:
                     return 1
-                return _orders(say, db, config, sandbox)
+                if _orders(say, db, config, sandbox) != 0:
+                    return 1
+                return book_in_odoo(say, db, config, odoo)
             finally:
                 db.close()
 

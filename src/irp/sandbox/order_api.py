@@ -1,6 +1,6 @@
 """FlexIT's order API, simulated on 127.0.0.1 with faults on demand.
 
-A real HTTP/1.1 server (stdlib ``ThreadingHTTPServer`` in a background thread) so the
+A real HTTP/1.1 server (:mod:`irp.sandbox.http_server`, in a background thread) so the
 orders service is tested through real sockets: resets are real RSTs, timeouts are real
 silences. Used by the integration tests and by ``irp demo``.
 
@@ -56,8 +56,6 @@ slow                      as usual  the usual answer after ``seconds`` (default 
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -65,13 +63,13 @@ from typing import Any
 
 from irp.sandbox.credentials import CredentialChecker
 from irp.sandbox.faults import FaultQueue, make_fault
+from irp.sandbox.http_server import ServerThread
 from irp.sandbox.lifecycle import StartStop
 from irp.sandbox.order_routes import (
     ORDER_PATH,
     TOKEN_PATH,
     OrderApiHandler,
     RecordedRequest,
-    SandboxServer,
     StoredOrder,
 )
 
@@ -117,58 +115,29 @@ class FlexitOrderApi(StartStop):
         self._lock = threading.Lock()
         self._orders: list[StoredOrder] = []
         self._requests: list[RecordedRequest] = []
-        self._stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._server: SandboxServer | None = None
-        self._thread: threading.Thread | None = None
+        self._runner = ServerThread("flexit-order-api")
+        self._stopping = self._runner.stopping
 
     def __repr__(self) -> str:
-        where = self.base_url if self._server else "stopped"
+        where = self.base_url if self._runner.running else "stopped"
         return f"FlexitOrderApi({where}, auth_mode={self.auth_mode!r})"
 
     # -- lifecycle ---------------------------------------------------------------
 
     def start(self) -> FlexitOrderApi:
-        if self._server is not None:
-            raise RuntimeError("the order API simulator is already running")
-        self._stopping.clear()
-        self._server = SandboxServer(self._address, OrderApiHandler, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="flexit-order-api",
-            daemon=True,
-        )
-        self._thread.start()
+        self._runner.start(self._address, OrderApiHandler, self)
         return self
 
     def stop(self) -> None:
         """Stop serving; wakes sleeping fault handlers and drops open connections."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        with self._lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):  # already closed by a reset or the client
-                conn.shutdown(socket.SHUT_RDWR)
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        deadline = time.monotonic() + 2
-        while self._connections and time.monotonic() < deadline:
-            time.sleep(0.01)
+        self._runner.stop()
 
     # -- addresses ---------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the order API simulator is not running; call start()")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        host, port = self._runner.address
+        return f"http://{host}:{port}"
 
     @property
     def endpoint(self) -> str:
@@ -246,13 +215,6 @@ class FlexitOrderApi(StartStop):
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._requests.append(request)
-
-    def _track(self, conn: socket.socket, active: bool) -> None:
-        with self._lock:
-            if active:
-                self._connections.add(conn)
-            else:
-                self._connections.discard(conn)
 
     def _create(self, payload: dict[str, Any]) -> tuple[StoredOrder, bool]:
         """Store an order; (the order, False) for a refused duplicate."""

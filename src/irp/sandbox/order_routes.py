@@ -13,13 +13,12 @@ import struct
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from socketserver import TCPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from irp.sandbox.faults import STATUS_FAULTS, Fault, InjectedFault, Target
 from irp.sandbox.flexit_schema import parse_json, validate_order
+from irp.sandbox.http_server import TrackedHandler
 
 if TYPE_CHECKING:
     from irp.sandbox.order_api import FlexitOrderApi
@@ -79,24 +78,6 @@ class StoredOrder:
         }
 
 
-class SandboxServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # stop() wakes handlers itself; never join a sleeping one
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[OrderApiHandler], api: FlexitOrderApi
-    ) -> None:
-        self.api = api
-        super().__init__(address, handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host name (getfqdn), which can stall.
-        TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-
 def _order_answer(order: StoredOrder) -> dict[str, Any]:
     return {
         "OrderNumber": order.order_number,
@@ -113,27 +94,8 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-class OrderApiHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: SandboxServer
+class OrderApiHandler(TrackedHandler):
     _handled: bool = False
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body are two writes; without this Nagle adds ~40 ms per answer.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.api._track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        except OSError:
-            pass  # the socket was reset on purpose
-        finally:
-            self.server.api._track(self.connection, False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests assert on ``FlexitOrderApi.requests`` instead."""
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -154,7 +116,8 @@ class OrderApiHandler(BaseHTTPRequestHandler):
 
     @property
     def api(self) -> FlexitOrderApi:
-        return self.server.api
+        api: FlexitOrderApi = self.server.owner
+        return api
 
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -3,12 +3,15 @@
 A source gives the bytes of one file, with its size and mtime, and refuses a file that
 is still being written (``waiting``) or that equals the last good one (``unchanged``).
 Failures are ``irp.errors.SourceError`` subclasses.
+
+``SftpSource`` (asyncssh) and ``HttpSource`` (httpx) are imported when first used, so
+a sync of a local file, and every command that never fetches, does not pay for them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 from irp.errors import ConfigError
 from irp.sources.base import (
@@ -20,9 +23,11 @@ from irp.sources.base import (
     RemoteStat,
     SftpAuthLike,
 )
-from irp.sources.http import HttpSource
 from irp.sources.local import LocalFileSource
-from irp.sources.sftp import SftpSource
+
+if TYPE_CHECKING:
+    from irp.sources.http import HttpSource
+    from irp.sources.sftp import SftpSource
 
 __all__ = [
     "FeedSource",
@@ -33,6 +38,18 @@ __all__ = [
     "SftpSource",
     "open_source",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SftpSource":
+        from irp.sources.sftp import SftpSource
+
+        return SftpSource
+    if name == "HttpSource":
+        from irp.sources.http import HttpSource
+
+        return HttpSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_source(
@@ -50,6 +67,8 @@ def open_source(
     """
     settle = offers.settle_seconds if settle_seconds is None else settle_seconds
     if offers.connection == "sftp":
+        from irp.sources.sftp import SftpSource
+
         sftp = cast(SftpAuthLike, offers.auth)
         known_hosts = getattr(sftp, "known_hosts", None)
         return SftpSource(
@@ -66,6 +85,8 @@ def open_source(
             timeout_seconds=offers.timeout_seconds,
         )
     if offers.connection == "http":
+        from irp.sources.http import HttpSource
+
         http = cast(HttpAuthLike, offers.auth)
         headers = {
             name: value if isinstance(value, str) else value.get_secret_value()

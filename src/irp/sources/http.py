@@ -133,10 +133,12 @@ class HttpSource:
 
     def _convert(self, exc: httpx.HTTPError) -> SourceError:
         prefix = auth_prefix(self.label)
-        host = httpx.URL(self.url).host
+        url = httpx.URL(self.url)
+        host = url.host
+        where = f"{host}:{url.port or _DEFAULT_PORTS.get(url.scheme, 443)}"
         if isinstance(exc, httpx.ConnectTimeout):
             return SourceConnectionError(
-                f"{prefix}: timed out after {self.timeout_seconds:g} s connecting to {host}"
+                f"{prefix}: timed out after {self.timeout_seconds:g} s connecting to {where}"
             )
         if isinstance(exc, httpx.TimeoutException):
             return SourceConnectionError(
@@ -148,10 +150,16 @@ class HttpSource:
                     f"{prefix}.url: the host name {host} does not resolve; check the URL"
                 )
             if _caused_by(exc, ConnectionRefusedError):
-                return SourceConnectionError(f"{prefix}: connection to {host} refused")
+                return SourceConnectionError(
+                    f"{prefix}: connection to {where} refused; check the URL's host and port, "
+                    "or ask the supplier whether the server is up"
+                )
         return SourceConnectionError(
             f"{prefix}: reading {self.location} failed: {type(exc).__name__}"
         )
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

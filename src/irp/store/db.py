@@ -7,6 +7,11 @@ orders into acceptance data. Migrations run on every open (a no-op when current)
 serialised across processes: ``BEGIN IMMEDIATE`` on SQLite, an advisory lock on
 PostgreSQL.
 
+Opening an up-to-date database does not import alembic: the head revision is read
+from the version files' text (``_quick_head``) and compared with ``alembic_version``;
+anything unusual leaves the decision to alembic. Every command opens the database,
+and alembic's import alone is about 0.1 s.
+
 SQLite connections run in WAL mode with foreign keys on and a 30 s busy timeout.
 SQLAlchemy's pysqlite driver does not emit ``BEGIN`` itself; we do (the documented
 recipe), which makes SQLite DDL transactional and lets a connection ask for
@@ -16,20 +21,20 @@ for a read-then-write compare-and-set so two writers queue instead of failing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy.orm import Session
 
 from irp.errors import EnvironmentMismatchError, StoreError
 from irp.store.tables import irp_meta
@@ -37,6 +42,9 @@ from irp.store.tables import irp_meta
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_KEY = 0x1A9_5709  # pg_advisory_xact_lock key: "irp store migrate"
 _BUSY_TIMEOUT_SECONDS = 30
+_REVISION_LINE = re.compile(
+    r"^(down_)?revision(?:\s*:\s*[^=\n]+)?\s*=\s*[\"']([^\"'\n]+)[\"']\s*$", re.M
+)
 
 
 def default_database_url(config_path: Path, env: str) -> str:
@@ -57,7 +65,6 @@ class Database:
         self.env = env
         self.url = engine.url.render_as_string(hide_password=True)
         self.dialect: str = engine.dialect.name
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def __repr__(self) -> str:
         return f"Database({self.url!r}, env={self.env!r})"
@@ -65,7 +72,9 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """An ORM session that commits when the block succeeds and rolls back if it raises."""
-        with self._sessions() as session:
+        from sqlalchemy.orm import Session
+
+        with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
@@ -136,7 +145,9 @@ def open_database(url: str, env: str) -> Database:
                     sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
                 )
             _check_environment(conn, env, shown)
-            head = _migrate(conn)
+            head = _quick_head()
+            if head is None or _stored_revision(conn) != head:
+                head = _migrate(conn)
             _record_environment(conn, env, head)
     except sa.exc.OperationalError as exc:
         engine.dispose()
@@ -193,7 +204,40 @@ def _create_engine(url: URL) -> sa.Engine:
     return engine
 
 
+def _quick_head() -> str | None:
+    """The head revision, read from the version files' text; None when unsure.
+
+    Every file must say ``revision = "..."``; a merge, a branch or anything unusual
+    gives None, and alembic decides.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for file in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        if file.name == "__init__.py":
+            continue
+        found = {
+            bool(down): revision for down, revision in _REVISION_LINE.findall(file.read_text())
+        }
+        if False not in found:
+            return None
+        revisions.add(found[False])
+        if True in found:
+            parents.add(found[True])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stored_revision(conn: sa.Connection) -> str | None:
+    """The database's one alembic revision (None: none yet, or several)."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    found = list(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+    return found[0] if len(found) == 1 else None
+
+
 def _alembic_config(conn: sa.Connection) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = conn
@@ -202,6 +246,10 @@ def _alembic_config(conn: sa.Connection) -> AlembicConfig:
 
 def _migrate(conn: sa.Connection) -> str:
     """Upgrade to head on ``conn`` (inside the caller's locked transaction); the head."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = _alembic_config(conn)
     head = ScriptDirectory.from_config(config).get_current_head()
     if head is None:

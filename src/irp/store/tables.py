@@ -163,6 +163,16 @@ locks = sa.Table(
     sa.Column("expires_at", UtcDateTime(), nullable=False),
 )
 
+schedules = sa.Table(
+    "schedules",
+    metadata,
+    # "sync:flexit": the latest cron slot whose wake-up was sent, and when it was sent.
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("slot_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime(), nullable=False),
+)
+"""Scheduled wake-ups already sent (:mod:`irp.store.schedules`): a slot fires once."""
+
 orders = sa.Table(
     "orders",
     metadata,
@@ -190,9 +200,18 @@ orders = sa.Table(
     sa.Column("carrier", sa.String(100), nullable=True),
     sa.Column("tracking_code", sa.String(200), nullable=True),
     sa.Column("tracking_url", sa.Text(), nullable=True),
+    # The Odoo purchase order (SPEC §9) and the job that books it (irp.odoo.push).
+    sa.Column("odoo_po_id", sa.Integer(), nullable=True),
+    sa.Column("odoo_po_name", sa.String(64), nullable=True),
+    sa.Column("odoo_booked_at", UtcDateTime(), nullable=True),
+    sa.Column("odoo_attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("odoo_next_at", UtcDateTime(), nullable=True),  # due again (backoff)
+    sa.Column("odoo_lease_until", UtcDateTime(), nullable=True),  # a push holds it
+    sa.Column("odoo_error", sa.Text(), nullable=True),
     sa.Index(None, "refurbisher", "status", "next_attempt_at"),
     sa.Index(None, "updated_at"),
     sa.Index(None, "refurbisher", "external_reference"),
+    sa.Index(None, "odoo_po_id", "odoo_next_at"),
 )
 
 order_lines = sa.Table(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from irp.errors import StoreError
-from irp.feeds.export import ROW_ERROR_COLUMNS, row_error_rows, to_safe_csv
+from irp.feeds.export import ROW_ERROR_COLUMNS, run_row_errors, to_safe_csv
 from irp.store import runs as run_store
 from irp.store.tables import feed_archive
 from irp.web import lists
@@ -91,11 +91,11 @@ def row_errors_csv(backend: BackendDep, _who: ViewerDep, key: str, run_id: int) 
     """The row errors of a run as CSV, to send back to the refurbisher (as the CLI)."""
     refurbisher_or_404(backend.config(), key)
     try:
-        _run, rows = row_error_rows(backend.db, key, run_id)
+        found = run_row_errors(backend.db, key, run_id)
     except StoreError as exc:
         raise HTTPException(404, str(exc)) from None
     return Response(
-        to_safe_csv(rows, ROW_ERROR_COLUMNS),
+        to_safe_csv(found.errors if found is not None else [], ROW_ERROR_COLUMNS),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{key}-run-{run_id}-row-errors.csv"',

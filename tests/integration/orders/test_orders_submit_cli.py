@@ -102,6 +102,7 @@ def test_attempts_is_the_one_name_of_the_count_and_show_lists_them(
         "carrier",
         "tracking_code",
         "tracking_url",
+        "odoo",
         "lines",
         "attempts",
         "actions",

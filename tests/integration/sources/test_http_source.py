@@ -160,7 +160,7 @@ def test_refused_api_key_is_an_auth_error_without_the_key(base_url: str) -> None
     assert "wrong-k3y" not in str(caught.value)
 
 
-def test_closed_port_is_a_refused_connection() -> None:
+def test_closed_port_is_a_refused_connection_naming_host_and_port() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -168,7 +168,10 @@ def test_closed_port_is_a_refused_connection() -> None:
     with pytest.raises(SourceConnectionError) as caught:
         feed(f"http://127.0.0.1:{port}/feed.csv").probe()
 
-    assert str(caught.value) == "acme.offers.auth: connection to 127.0.0.1 refused"
+    assert str(caught.value) == (
+        f"acme.offers.auth: connection to 127.0.0.1:{port} refused; check the URL's host and "
+        "port, or ask the supplier whether the server is up"
+    )
 
 
 def test_server_that_never_answers_times_out(tmp_path: object) -> None:

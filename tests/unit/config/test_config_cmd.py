@@ -43,7 +43,8 @@ def test_errors_are_listed_one_per_line_and_exit_1(
 
     assert result.exit_code == 1
     assert result.stdout == (
-        "flexit.order.auth.client_secret: secret flexit.order.auth.client_secret is not set\n"
+        "flexit.order.auth.client_secret: ${FLEXIT_CLIENT_SECRET} is still the placeholder "
+        "XXXX…; set it with the real secret or op://vault/item/field\n"
         "flexit.settings.default_margin: expected a decimal number, got 'abc'\n"
         "2 configuration error(s) in environment production\n"
     )
@@ -64,6 +65,7 @@ def test_json_output_lists_errors_without_secrets(
         "errors": [
             {"path": "flexit.order.auth.client_id", "message": "${FLEXIT_CLIENT_ID} is not set"}
         ],
+        "warnings": [],
     }
     assert not any(secret in result.stdout for secret in SECRETS.values())
 
@@ -72,7 +74,12 @@ def test_json_output_when_clean(runner: CliRunner, flexit_env: dict[str, str]) -
     result = runner.invoke(app, ["--config", str(EXAMPLE), "config", "check", "--json"])
 
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"ok": True, "env": "acceptance", "errors": []}
+    assert json.loads(result.stdout) == {
+        "ok": True,
+        "env": "acceptance",
+        "errors": [],
+        "warnings": [],
+    }
 
 
 def test_unreadable_config_exits_2(runner: CliRunner, tmp_path: Path) -> None:
@@ -92,6 +99,7 @@ def test_unreadable_config_exits_2(runner: CliRunner, tmp_path: Path) -> None:
                 "enclosed in double quotes",
             }
         ],
+        "warnings": [],
     }
 
 

@@ -43,7 +43,8 @@ def test_typo_in_key_lists_the_allowed_keys(check: Any, flexit_raw: dict[str, An
         ("flexit.settings.default_margin", "required key is missing"),
         (
             "flexit.settings.defualt_margin",
-            "unknown key 'defualt_margin'; allowed: approved_refurbished, currency, "
+            "unknown key 'defualt_margin' — did you mean 'default_margin'? allowed: "
+            "allow_margin_below_1, approved_refurbished, currency, "
             "default_margin, drop_ship, home_copy_tax, margin_mode, odoo_vendor_id, "
             "shipping_costs, stock_threshold, supplier_id, vat_rate",
         ),
@@ -59,13 +60,13 @@ def test_unknown_auth_key_lists_the_keys_of_that_connection_or_type(
     assert check(flexit_raw) == [
         (
             "flexit.offers.auth.hostkey",
-            "unknown key 'hostkey'; allowed: host, host_key, known_hosts, password, path, "
-            "port, username",
+            "unknown key 'hostkey' — did you mean 'host_key'? allowed: host, host_key, "
+            "known_hosts, password, path, port, username",
         ),
         (
             "flexit.order.auth.clientsecret_header",
-            "unknown key 'clientsecret_header'; allowed: client_id, client_id_header, "
-            "client_secret, client_secret_header, type",
+            "unknown key 'clientsecret_header' — did you mean 'client_secret_header'? "
+            "allowed: client_id, client_id_header, client_secret, client_secret_header, type",
         ),
     ]
 
@@ -109,17 +110,18 @@ def test_every_error_is_reported_at_once(check: Any, flexit_raw: dict[str, Any])
     ]
 
 
-def test_load_config_raises_all_errors_together(
+def test_a_refurbisher_with_errors_is_refused_with_all_of_them_together(
     flexit_env: dict[str, str], flexit_raw: dict[str, Any], write_config: WriteConfig
 ) -> None:
     flexit_raw["flexit"]["settings"]["default_margin"] = "abc"
     flexit_raw["flexit"]["order"]["lookup"]["endpoint"] = "ftp://nope"
+    config = load_config(write_config(flexit_raw), "production")
 
     with pytest.raises(ConfigErrors) as caught:
-        load_config(write_config(flexit_raw), "production")
+        config.refurbisher("flexit")
 
     assert str(caught.value) == (
-        "2 configuration error(s):\n"
+        "refurbisher flexit is disabled by 2 configuration error(s) of its own:\n"
         "  - flexit.settings.default_margin: expected a decimal number, got 'abc'\n"
         "  - flexit.order.lookup.endpoint: expected an http(s) URL, got 'ftp://nope'"
     )
@@ -170,7 +172,7 @@ def test_levy_table_errors_name_their_keys(check: Any, flexit_raw: dict[str, Any
         ("flexit.settings.home_copy_tax.default", "required key is missing"),
         (
             "flexit.settings.home_copy_tax.valeus",
-            "unknown key 'valeus'; allowed: default, field, values",
+            "unknown key 'valeus' — did you mean 'values'? allowed: default, field, values",
         ),
     ]
 
@@ -295,7 +297,7 @@ def test_bad_response_field_path_is_a_config_error_at_load(
     flexit_raw["flexit"]["order"]["response_object"]["fields"]["externalOrderReference"] = ""
 
     with pytest.raises(ConfigErrors) as caught:
-        load_config(write_config(flexit_raw), "acceptance")
+        load_config(write_config(flexit_raw), "acceptance").refurbisher("flexit")
 
     assert [(e.path, e.message) for e in caught.value.errors] == [
         (

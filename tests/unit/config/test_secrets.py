@@ -27,7 +27,11 @@ def test_placeholder_secret_is_refused(
     monkeypatch.setenv("FLEXIT_CLIENT_SECRET", "XXXXXXXXXXXXXXX")
 
     assert _errors(EXAMPLE) == [
-        ("flexit.order.auth.client_secret", "secret flexit.order.auth.client_secret is not set")
+        (
+            "flexit.order.auth.client_secret",
+            "${FLEXIT_CLIENT_SECRET} is still the placeholder XXXX…; set it with the real "
+            "secret or op://vault/item/field",
+        )
     ]
 
 
@@ -38,7 +42,10 @@ def test_placeholder_written_in_the_file_is_refused(
     flexit_raw["flexit"]["offers"]["auth"]["username"] = "XXXXXXXX"  # not a secret field
 
     assert _errors(write_config(flexit_raw)) == [
-        ("flexit.offers.auth.password", "secret flexit.offers.auth.password is not set")
+        (
+            "flexit.offers.auth.password",
+            "still the placeholder XXXX…; set it with ${FLEXIT_PASSWORD} or op://vault/item/field",
+        )
     ]
 
 
@@ -48,7 +55,7 @@ def test_unset_variable_is_named(
     monkeypatch.delenv("FLEXIT_CLIENT_SECRET")
 
     with pytest.raises(ConfigErrors) as caught:
-        load_config(EXAMPLE, "acceptance")
+        load_config(EXAMPLE, "acceptance").refurbisher("flexit")
 
     assert [str(e) for e in caught.value.errors] == [
         "flexit.order.auth.client_secret: ${FLEXIT_CLIENT_SECRET} is not set"
@@ -145,11 +152,11 @@ def test_secrets_never_appear_in_errors_or_reprs(
     flexit["offers"]["auth"]["password"] = ["${FLEXIT_SFTP_PASSWORD}"]
 
     with pytest.raises(ConfigErrors) as caught:
-        load_config(write_config(flexit_raw), "acceptance")
+        load_config(write_config(flexit_raw), "acceptance").refurbisher("flexit")
 
     message = str(caught.value)
     assert message == (
-        "3 configuration error(s):\n"
+        "refurbisher flexit is disabled by 3 configuration error(s) of its own:\n"
         "  - flexit.refurbisher_id: expected an integer\n"
         "  - flexit.offers.auth.password: expected a string\n"
         "  - flexit.order.auth.client_id: expected a string"

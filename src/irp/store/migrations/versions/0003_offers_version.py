@@ -10,7 +10,7 @@
   cost every offer write.
 
 Revision ID: 0003
-Revises: 0010
+Revises: 0006
 Create Date: 2026-11-29 07:00:00
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0010"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,304 @@
+"""HTTP API benchmark: ``POST /api/orders`` under load, and POST-to-submitted latency.
+
+For each backend (SQLite, PostgreSQL) it starts the FlexIT sandbox (its own process),
+``irp serve`` (API, scheduler and a worker in one process, defaults otherwise: JSON
+logs at info, 4 worker threads) on the operators' ``examples/flexit.json`` pointed at
+the sandbox, lets the first scheduled sync list the offers, then measures:
+
+1. **throughput** — ``--clients`` threads POST one order each as fast as they can for
+   ``--burst-seconds``: accepted orders/s;
+2. **fixed rate** — ``--rate`` orders/s for ``--seconds`` (open loop: each request has
+   a planned send time and its latency is counted from that time, so a server that
+   falls behind is not hidden by the client waiting): p50/p99/max and errors;
+3. **POST to submitted** — for the fixed-rate orders, the time from the planned send
+   to the FlexIT simulator's creation of the order: p50/p99/max.
+
+    .venv/bin/python bench/api.py [--backend sqlite|postgresql|both] [--rate 200] [--seconds 60]
+
+Targets on the 2-core development machine: intake p99 < 50 ms at 200 orders/s with
+no error; POST-to-submitted p99 < 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from irp.sandbox.flexit import FlexitSandbox, example_inbound_order
+
+IRP = str(Path(sys.executable).with_name("irp"))
+TOKEN = "bench-" + "0" * 24
+HEADERS = {"Authorization": f"Bearer {TOKEN}"}
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _sandbox_process(root: str, ready: Any, stop: Any) -> None:
+    with FlexitSandbox(Path(root), rows=500) as sandbox:
+        config = sandbox.config(overrides={"offers": {"settle_seconds": 0}})
+        (Path(root) / "irp.json").write_text(json.dumps(config))
+        ready.send({"secrets": sandbox.secrets, "api": sandbox.order_api.base_url})
+        stop.wait()
+
+
+@contextmanager
+def sandbox(root: Path) -> Iterator[dict[str, Any]]:
+    """The FlexIT sandbox in a process of its own (not competing with the load client)."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    stop = context.Event()
+    process = context.Process(target=_sandbox_process, args=(str(root), child, stop))
+    process.start()
+    try:
+        yield parent.recv()
+    finally:
+        stop.set()
+        process.join(10)
+
+
+@contextmanager
+def database(backend: str) -> Iterator[str | None]:
+    if backend == "sqlite":
+        yield None
+        return
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"irp_bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(root: Path, secrets: dict[str, str], db_url: str | None) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, **secrets, "IRP_API_TOKENS": f"bench:{TOKEN}", "IRP_ENV": "acceptance"}
+    for name in ("IRP_DATABASE_URL", "IRP_QUEUE_URL", "IRP_QUEUE_NAME", "IRP_CONFIG"):
+        env.pop(name, None)
+    if db_url:
+        env["IRP_DATABASE_URL"] = db_url
+    log = (root / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [IRP, "--config", str(root / "irp.json"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"irp serve did not start; see {root / 'serve.log'}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+        log.close()
+
+
+def listed_skus(base: str) -> list[str]:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        page = httpx.get(
+            base + "/api/offers", params={"listed": "true", "limit": 50}, headers=HEADERS
+        )
+        skus = [offer["sku"] for offer in page.json()["offers"]]
+        if skus:
+            return skus
+        time.sleep(0.5)
+    raise RuntimeError("the first sync listed no offers")
+
+
+def order(order_id: str, sku: str) -> bytes:
+    body = example_inbound_order(id=order_id)
+    body["items"] = [{"sku": sku, "quantity": 1, "unit_price_tax_excl": "249.00"}]
+    return json.dumps(body).encode()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def throughput(base: str, skus: list[str], clients: int, seconds: float, prefix: str) -> float:
+    stop_at = time.monotonic() + seconds
+    counts = [0] * clients
+    errors = [0] * clients
+
+    def client(index: int) -> None:
+        with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as http:
+            n = 0
+            while time.monotonic() < stop_at:
+                body = order(f"{prefix}-{index}-{n}", skus[n % len(skus)])
+                answer = http.post(
+                    "/api/orders", content=body, headers={"Content-Type": "application/json"}
+                )
+                n += 1
+                if answer.status_code == 201:
+                    counts[index] += 1
+                else:
+                    errors[index] += 1
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    elapsed = time.monotonic() - started
+    if sum(errors):
+        print(f"   throughput phase: {sum(errors)} requests answered other than 201")
+    return sum(counts) / elapsed
+
+
+def fixed_rate(
+    base: str, skus: list[str], rate: float, seconds: float, prefix: str
+) -> tuple[list[float], int, dict[str, float]]:
+    """Open-loop POSTs; (latencies in s, errors, planned wall-clock send time per id)."""
+    total = int(rate * seconds)
+    start_wall = time.time() + 0.5
+    start_mono = time.monotonic() + 0.5
+    latencies: list[float] = []
+    planned: dict[str, float] = {}
+    errors = 0
+    lock = threading.Lock()
+    local = threading.local()
+
+    def http() -> httpx.Client:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=base, headers=HEADERS, timeout=30)
+        return local.client  # type: ignore[no-any-return]
+
+    def send(n: int) -> None:
+        nonlocal errors
+        order_id = f"{prefix}-{n}"
+        due = start_mono + n / rate
+        pause = due - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        try:
+            answer = http().post(
+                "/api/orders",
+                content=order(order_id, skus[n % len(skus)]),
+                headers={"Content-Type": "application/json"},
+            )
+            ok = answer.status_code == 201
+        except httpx.HTTPError:
+            ok = False
+        done = time.monotonic()
+        with lock:
+            latencies.append(done - due)
+            planned[order_id] = start_wall + n / rate
+            if not ok:
+                errors += 1
+
+    with ThreadPoolExecutor(64) as pool:
+        list(pool.map(send, range(total)))
+    return latencies, errors, planned
+
+
+def submitted_latencies(api: str, planned: dict[str, float], wait: float = 120) -> list[float]:
+    deadline = time.monotonic() + wait
+    while True:
+        created = httpx.get(api + "/_sandbox/orders", timeout=60).json()["orders"]
+        at = {
+            o["external_document_number"]: datetime.fromisoformat(o["created_at"]).timestamp()
+            for o in created
+        }
+        if all(order_id in at for order_id in planned) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    missing = [order_id for order_id in planned if order_id not in at]
+    if missing:
+        print(f"   {len(missing)} orders not at the simulator after {wait:.0f} s")
+    return [at[order_id] - planned[order_id] for order_id in planned if order_id in at]
+
+
+def ms(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+
+
+def run(backend: str, args: argparse.Namespace) -> None:
+    print(f"\n== {backend}")
+    with tempfile.TemporaryDirectory(prefix="irp-bench-api-") as tmp:
+        root = Path(tmp)
+        with (
+            sandbox(root) as sb,
+            database(backend) as db_url,
+            serve(root, sb["secrets"], db_url) as base,
+        ):
+            skus = listed_skus(base)
+            rate = throughput(base, skus, args.clients, args.burst_seconds, "T")
+            print(
+                f"1. throughput, {args.clients} clients, {args.burst_seconds:g} s: "
+                f"{rate:.0f} orders/s accepted"
+            )
+            time.sleep(args.settle)  # let the burst drain before the measured phase
+            latencies, errors, planned = fixed_rate(base, skus, args.rate, args.seconds, "F")
+            print(
+                f"2. {args.rate:g} orders/s for {args.seconds:g} s ({len(latencies)} POSTs): "
+                f"p50 {ms(statistics.median(latencies))}, p99 {ms(percentile(latencies, 0.99))}, "
+                f"max {ms(max(latencies))}, errors {errors}"
+            )
+            to_submitted = submitted_latencies(sb["api"], planned)
+            if to_submitted:
+                print(
+                    "3. POST to submitted at the simulator: "
+                    f"p50 {ms(statistics.median(to_submitted))}, "
+                    f"p99 {ms(percentile(to_submitted, 0.99))}, max {ms(max(to_submitted))}"
+                )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--burst-seconds", type=float, default=10.0)
+    parser.add_argument("--settle", type=float, default=15.0)
+    args = parser.parse_args()
+    print(
+        f"{platform.system()} {platform.release()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
+        run(backend, args)
+
+
+if __name__ == "__main__":
+    main()
