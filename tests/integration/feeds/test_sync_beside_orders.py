@@ -34,6 +34,7 @@ def _config(folder: Path, api: FlexitOrderApi) -> Path:
     document = example_config()
     flexit = document["flexit"]
     flexit.pop("environments")
+    flexit["environment_endpoints_reviewed"] = True  # the simulator, whatever the env
     order = flexit["order"]
     order["endpoint"] = api.endpoint
     order["auth"].update(client_id=FLEXIT_CLIENT_ID, client_secret=FLEXIT_CLIENT_SECRET)
@@ -71,26 +72,25 @@ def test_orders_are_taken_in_and_submitted_while_a_cold_sync_writes(
     first = subprocess.run([*child, "--file", str(small)], cwd=REPO, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr  # the ordered SKU is an offer
 
-    sync = subprocess.Popen(
+    with subprocess.Popen(
         [*child, "--file", str(big)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while _count(db_url, offers) == 1 and time.monotonic() < deadline:  # first chunk
-            time.sleep(0.02)
-        during = _count(db_url, offers)
-        results = []
-        for n in range(ORDERS):
-            raw = example_inbound_order(id=str(7001 + n), order_number=f"IU-{7001 + n}")
-            results.append(accept_order(db, config, raw))
-            if n % 10 == 9:
-                submit_pass(db, config, "flexit")
-        still_writing = sync.poll() is None
-        out, err = sync.communicate(timeout=300)
-    finally:
-        if sync.poll() is None:
-            sync.kill()
-            sync.wait()
+    ) as sync:
+        try:
+            deadline = time.monotonic() + 120
+            while _count(db_url, offers) == 1 and time.monotonic() < deadline:  # first chunk
+                time.sleep(0.02)
+            during = _count(db_url, offers)
+            results = []
+            for n in range(ORDERS):
+                raw = example_inbound_order(id=str(7001 + n), order_number=f"IU-{7001 + n}")
+                results.append(accept_order(db, config, raw))
+                if n % 10 == 9:
+                    submit_pass(db, config, "flexit")
+            still_writing = sync.poll() is None
+            out, err = sync.communicate(timeout=300)
+        finally:
+            if sync.poll() is None:
+                sync.kill()
 
     assert 1 < during < BIG + 1  # the first orders went in between the sync's chunks
     assert still_writing or _count(db_url, offers) == BIG + 1
