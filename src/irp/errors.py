@@ -6,7 +6,9 @@
     ├── ConfigError                  fix the config file; carries the JSON path
     │   └── ConfigErrors             several ConfigErrors reported together
     ├── StoreError                   the database cannot be used as asked
-    │   └── EnvironmentMismatchError the database belongs to another environment
+    │   ├── EnvironmentMismatchError the database belongs to another environment
+    │   ├── OffersChangedError       another writer changed the offers a sync planned against
+    │   └── LockLostError            a lease expired and was taken over while its holder worked
     ├── SourceError                  a feed source could not be read; nothing changed
     │   ├── SourceNotFoundError      host name does not resolve / file missing
     │   ├── SourceConnectionError    refused, reset, timed out
@@ -62,6 +64,14 @@ class StoreError(IrpError):
 
 class EnvironmentMismatchError(StoreError):
     """The database was created for another environment and refuses this one."""
+
+
+class OffersChangedError(StoreError):
+    """Another writer changed a refurbisher's offers since a sync read them: plan again."""
+
+
+class LockLostError(StoreError):
+    """A lease ran out and another process took it over: stop writing under it."""
 
 
 class SourceError(IrpError):

@@ -76,38 +76,124 @@ def with_issue_bit(row_hash: pl.Expr, has_issue: pl.Expr) -> pl.Expr:
     return row_hash | has_issue.cast(pl.Int64)
 
 
-def split_unchanged(rows: pl.DataFrame, index: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split raw feed ``rows`` (with ``line``, ``sku`` text and ``row_hash``) into
-    (carried, fresh).
+@dataclass(frozen=True)
+class Split:
+    """Raw feed rows split against the stored offer index (:func:`split_unchanged`)."""
 
-    Carried rows have their SKU's stored ``row_hash`` (bar :data:`ISSUE_BIT`) and a SKU
-    that occurs once in the feed: their stored offer is exactly what processing them
-    would give, so they are not validated or priced again. ``carried`` only has
-    ``line``, the trimmed ``sku`` and ``has_issue`` (the stored bit). Fresh rows are
-    all the others (new, changed, IRP-unlisted, duplicated SKUs), with every column of
-    ``rows``, and go through the whole pipeline. ``index`` has the stored ``sku`` and
-    ``row_hash``.
+    carried: pl.DataFrame
+    """``line``, trimmed ``sku``, stored ``row_hash``, ``listed`` and ``stock_available``,
+    and ``has_issue`` (the stored :data:`ISSUE_BIT`) of the rows carried over unprocessed."""
+    fresh: pl.DataFrame
+    """Every other row, with every column of the feed rows: they are processed."""
+    rest: pl.DataFrame
+    """The stored index (``sku``, ``row_hash``, ``listed``, ``stock_available``) without the
+    carried SKUs:
+    what the diff compares the fresh rows with, and where vanished offers are."""
+    listed_before: int
+    """Offers listed before this sync (the mass-unlist guard's denominator)."""
+    aligned: bool
+    """The feed lists exactly the index's first SKUs in the index's order, so rows were
+    matched by position instead of by a join (the same result, faster)."""
+
+
+_CARRIED_SCHEMA = {
+    "line": pl.Int64,
+    "sku": pl.String,
+    "row_hash": pl.Int64,
+    "listed": pl.Boolean,
+    "stock_available": pl.Int64,
+    "has_issue": pl.Boolean,
+}
+
+
+def split_unchanged(rows: pl.DataFrame, index: pl.DataFrame) -> Split:
+    """Split raw feed ``rows`` (``line``, ``sku`` text, ``row_hash``...) against ``index``
+    (stored ``sku``, ``row_hash``, ``listed``, ``stock_available``).
+
+    A row is carried when its SKU (trimmed) occurs once in the feed and its stored
+    ``row_hash`` (bar :data:`ISSUE_BIT`) equals the row's: its stored offer is exactly
+    what processing it would give. All other rows (new, changed, IRP-unlisted,
+    duplicated SKUs) are fresh and go through the whole pipeline.
+
+    When the feed's SKUs are the index's first SKUs in the same order — the index is
+    kept in feed order (:func:`index_after`) and suppliers export in a stable order — the
+    rows are compared by position, which skips two million-row joins.
     """
-    carried_schema = {"line": pl.Int64, "sku": pl.String, "has_issue": pl.Boolean}
+    listed_before = int(index.get_column("listed").sum()) if index.height else 0
     if index.height == 0 or rows.height == 0:
-        return pl.DataFrame(schema=carried_schema), rows
-    key = pl.col("sku").str.strip_chars()
-    keys = rows.select("line", "row_hash", key.alias("_key"))
+        carried = pl.DataFrame(schema=_CARRIED_SCHEMA)
+        return Split(carried, rows, index, listed_before, aligned=False)
+    keys = rows.get_column("sku").str.strip_chars()
+    aligned = _aligned(keys, index)
+    stored_hash = pl.col("row_hash") & ~ISSUE_BIT
+    if aligned:
+        head = index.head(rows.height)
+        matched = (rows.get_column("row_hash") == head.select(stored_hash).to_series()).fill_null(
+            False
+        )
+        row_mask, index_mask = matched, matched.extend_constant(False, index.height - rows.height)
+        carried = head.filter(matched).select(
+            rows.get_column("line").filter(matched).alias("line"),
+            "sku",
+            "row_hash",
+            "listed",
+            "stock_available",
+            (pl.col("row_hash") & ISSUE_BIT).cast(pl.Boolean).alias("has_issue"),
+        )
+    else:
+        carried, row_mask, index_mask = _joined(rows, keys, index)
+    return Split(
+        carried.cast(_CARRIED_SCHEMA),  # type: ignore[arg-type]
+        rows.filter(~row_mask),
+        index.filter(~index_mask),
+        listed_before,
+        aligned=aligned,
+    )
+
+
+def _aligned(keys: pl.Series, index: pl.DataFrame) -> bool:
+    if keys.len() > index.height or keys.null_count():
+        return False
+    return bool((keys == index.get_column("sku").head(keys.len())).all())
+
+
+def _joined(
+    rows: pl.DataFrame, keys: pl.Series, index: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.Series, pl.Series]:
+    """The carried rows found by joins, and the masks of carried rows and index rows."""
+    feed = pl.DataFrame(
+        {"_row": pl.int_range(0, rows.height, eager=True), "_key": keys},
+    ).with_columns(rows.get_column("line"), rows.get_column("row_hash"))
     # Unique by a hash of the SKU: a collision only sends a row down the full path.
-    single = keys.filter(pl.col("_key").hash().is_unique() & pl.col("_key").is_not_null())
-    stored = index.select(
+    single = feed.filter(pl.col("_key").hash().is_unique() & pl.col("_key").is_not_null())
+    stored = index.with_row_index("_pos").select(
+        pl.col("_pos").cast(pl.Int64),
         pl.col("sku").alias("_stored_sku"),
-        (pl.col("row_hash") & ~ISSUE_BIT).alias("row_hash"),
-        (pl.col("row_hash") & ISSUE_BIT).cast(pl.Boolean).alias("has_issue"),
+        (pl.col("row_hash") & ~ISSUE_BIT).alias("_match"),
+        pl.col("row_hash").alias("_stored_hash"),
+        "listed",
+        "stock_available",
     )
     # Join on the integer hash (cheap), then make sure it is the same SKU.
-    carried = (
-        single.join(stored, on="row_hash", how="inner")
-        .filter(pl.col("_key") == pl.col("_stored_sku"))
-        .select("line", pl.col("_key").alias("sku"), "has_issue")
+    matched = single.join(stored, left_on="row_hash", right_on="_match", how="inner").filter(
+        pl.col("_key") == pl.col("_stored_sku")
     )
-    fresh = rows.join(carried.select("line"), on="line", how="anti")
-    return carried.cast(carried_schema), fresh  # type: ignore[arg-type]
+    carried = matched.sort("_row").select(
+        "line",
+        pl.col("_key").alias("sku"),
+        pl.col("_stored_hash").alias("row_hash"),
+        "listed",
+        "stock_available",
+        (pl.col("_stored_hash") & ISSUE_BIT).cast(pl.Boolean).alias("has_issue"),
+    )
+    row_mask = _mask(rows.height, matched.get_column("_row"))
+    index_mask = _mask(index.height, matched.get_column("_pos"))
+    return carried, row_mask, index_mask
+
+
+def _mask(length: int, positions: pl.Series) -> pl.Series:
+    """A Boolean Series of ``length``, true at ``positions``."""
+    return pl.repeat(False, length, dtype=pl.Boolean, eager=True).scatter(positions, True)
 
 
 def diff_offers(
@@ -115,21 +201,41 @@ def diff_offers(
     stored: pl.DataFrame,
     *,
     max_price_change_ratio: Decimal,
-    carried: pl.Series | None = None,
+    carried: int = 0,
+    listed_before: int | None = None,
 ) -> OfferChanges:
     """Split ``feed`` (priced, with ``row_hash``) against ``stored`` (the offer index).
 
     ``stored`` has ``sku``, ``row_hash``, ``listed``, ``price_purchase_amount`` and
-    ``held_purchase_amount`` (the prices are only needed for SKUs in ``feed``).
-    ``carried`` are the SKUs :func:`split_unchanged` kept out of ``feed``: unchanged,
-    and not vanished.
+    ``held_purchase_amount`` (the prices are only needed for SKUs in ``feed``). After
+    :func:`split_unchanged`, ``stored`` is its ``rest``, ``carried`` the number of rows
+    it carried over (unchanged, never vanished) and ``listed_before`` its count of
+    listed offers; by default ``stored`` is every stored offer.
 
     A purchase price that moves by more than ``max_price_change_ratio`` of the stored
     one is held: the stored prices stay, the offer is unlisted and reported, and the new
     price is remembered. When the next sync brings the same new price it is confirmed
     and applied; this is what catches ``1.234`` meant as 1.234 and read as 1234.
     """
-    listed_before = int(stored.get_column("listed").sum()) if stored.height else 0
+    if listed_before is None:
+        listed_before = int(stored.get_column("listed").sum()) if stored.height else 0
+    if stored.height == 0:  # a first sync, or only new SKUs: no million-row join
+        return OfferChanges(
+            created=feed,
+            updated=feed.clear(),
+            unchanged=carried,
+            vanished=pl.DataFrame(schema={"sku": pl.String}),
+            held=pl.DataFrame(
+                schema={
+                    "sku": pl.String,
+                    "held_purchase_amount": feed.schema["price_purchase_amount"],
+                    "hold_reason": pl.String,
+                }
+            ),
+            newly_unlisted=0,
+            listed_before=listed_before,
+            listed_after=listed_before + int(feed.get_column("listed").sum()),
+        )
     index = stored.select(
         "sku",
         pl.col("row_hash").alias("_stored_hash"),
@@ -163,12 +269,9 @@ def diff_offers(
     )
     applicable = existing.filter(~is_held)
     changed = applicable.filter(pl.col("row_hash") != pl.col("_stored_hash"))
-    unchanged = applicable.height - changed.height + (0 if carried is None else carried.len())
+    unchanged = applicable.height - changed.height + carried
 
-    feed_skus = feed.select("sku")
-    if carried is not None and carried.len():
-        feed_skus = pl.concat([feed_skus, carried.rename("sku").to_frame()])
-    vanished_rows = stored.join(feed_skus, on="sku", how="anti").filter(
+    vanished_rows = stored.join(feed.select("sku"), on="sku", how="anti").filter(
         (pl.col("row_hash") != UNLISTED_HASH) | pl.col("listed")
     )
     newly_unlisted = (
@@ -189,4 +292,75 @@ def diff_offers(
         newly_unlisted=newly_unlisted,
         listed_before=listed_before,
         listed_after=listed_before - newly_unlisted + newly_listed,
+    )
+
+
+def index_after(
+    carried: pl.DataFrame,
+    rest: pl.DataFrame,
+    fresh_keys: pl.DataFrame,
+    feed: pl.DataFrame,
+    changes: OfferChanges,
+) -> pl.DataFrame:
+    """The stored offer index (``sku``, ``row_hash``, ``listed``, ``stock_available``) once
+    ``changes`` are written, in feed order: what the next sync compares with
+    (``snapshot.py``), and what the status page's counts are taken from.
+
+    ``carried`` and ``rest`` are those of :func:`split_unchanged`; ``feed`` is the priced
+    fresh rows (``line``, ``sku``, ``row_hash``, ``listed``, ``stock_available``) that
+    :func:`diff_offers` split into ``changes``; ``fresh_keys`` is ``line`` and trimmed
+    ``sku`` of every fresh row, valid or not. Offers keep the line where the feed has
+    their SKU (even on a broken row), so a feed in a stable order stays aligned; offers
+    the feed does not carry come last. A held offer keeps its stored stock; a vanished
+    one has none.
+    """
+    stored_stock = rest.select("sku", pl.col("stock_available").alias("_stored_stock"))
+    held = changes.held.select("sku", pl.lit(True).alias("_held")).join(
+        stored_stock, on="sku", how="left"
+    )
+    vanished = changes.vanished.select("sku", pl.lit(True).alias("_vanished"))
+    from_feed = (
+        feed.select("line", "sku", "row_hash", "listed", "stock_available")
+        .join(held, on="sku", how="left")
+        .select(
+            "line",
+            "sku",
+            *_unlisted_where(pl.col("_held").fill_null(False)),
+            pl.when(pl.col("_held").fill_null(False))
+            .then(pl.col("_stored_stock"))
+            .otherwise("stock_available")
+            .alias("stock_available"),
+        )
+    )
+    others = (
+        rest.select("sku", "row_hash", "listed", "stock_available")
+        .join(feed.select("sku"), on="sku", how="anti")
+        .join(vanished, on="sku", how="left")
+        .join(fresh_keys.filter(pl.col("sku").is_first_distinct()), on="sku", how="left")
+        .select(
+            "line",
+            "sku",
+            *_unlisted_where(pl.col("_vanished").fill_null(False)),
+            pl.when(pl.col("_vanished").fill_null(False))
+            .then(pl.lit(0, pl.Int64))
+            .otherwise("stock_available")
+            .alias("stock_available"),
+        )
+    )
+    kept = carried.select("line", "sku", "row_hash", "listed", "stock_available")
+    return (
+        pl.concat([kept, from_feed, others], how="vertical_relaxed")
+        .sort("line", nulls_last=True, maintain_order=True)
+        .drop("line")
+    )
+
+
+def _unlisted_where(unlisted: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """``row_hash`` and ``listed`` of offers IRP unlists where ``unlisted`` holds."""
+    return (
+        pl.when(unlisted)
+        .then(pl.lit(UNLISTED_HASH, pl.Int64))
+        .otherwise("row_hash")
+        .alias("row_hash"),
+        pl.when(unlisted).then(pl.lit(False)).otherwise("listed").alias("listed"),
     )

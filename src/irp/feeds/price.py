@@ -25,7 +25,7 @@ import polars as pl
 from irp.errors import ConfigError, FeedError
 from irp.feeds.numbers import MONEY_DTYPE, cents_text
 
-__all__ = ["LevyTable", "Pricing", "price_offers"]
+__all__ = ["LEVY_CENTS", "LevyTable", "Pricing", "add_breakdown", "price_offers"]
 
 
 @dataclass(frozen=True)
@@ -105,18 +105,64 @@ class Pricing:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def price_offers(offers: pl.DataFrame, pricing: Pricing) -> pl.DataFrame:
+#: Where :func:`price_offers` keeps the levy (cents) when the breakdown is deferred.
+LEVY_CENTS = "_levy_cents"
+
+
+def price_offers(offers: pl.DataFrame, pricing: Pricing, *, breakdown: bool = True) -> pl.DataFrame:
     """Add ``price_selling_amount``, ``price_selling_amount_incl_vat``, ``listed``,
     ``above_srp`` and ``price_breakdown`` (JSON text) to parsed offers.
 
     Example: shipping 10.00, levy 3.18, markup 17 on purchase 249.00 -> cost 262.18 ->
     262.18 x 1.17 = 306.7506 -> selling 306.75. ``above_srp`` is false without an SRP.
+
+    With ``breakdown=False`` the breakdown — a long string per offer, the biggest thing
+    a million-row sync holds — is left for :func:`add_breakdown` to add later, a chunk at
+    a time, and the levy is kept (column :data:`LEVY_CENTS`) for it.
     """
+    cents = _cents_columns(
+        _to_cents(pl.col("price_purchase_amount")), _levy(offers, pricing.home_copy_tax), pricing
+    )
+    frame = offers.with_columns(
+        _to_cents(pl.col("price_consumer_amount")).alias("_srp"), **cents
+    ).with_columns(
+        cents_text(pl.col("_selling")).cast(MONEY_DTYPE).alias("price_selling_amount"),
+        cents_text(pl.col("_incl_vat")).cast(MONEY_DTYPE).alias("price_selling_amount_incl_vat"),
+        (
+            (pl.col("stock_available") >= pricing.stock_threshold)
+            & (pl.col("_purchase") > 0)
+            & (pl.col("_selling") > pl.col("_purchase"))
+        )
+        .fill_null(False)
+        .alias("listed"),
+        (pl.col("_selling") > pl.col("_srp")).fill_null(False).alias("above_srp"),
+    )
+    if breakdown:
+        frame = frame.with_columns(_breakdown(pricing).alias("price_breakdown"))
+    else:
+        frame = frame.with_columns(pl.col("_levy").cast(pl.Int64).alias(LEVY_CENTS))
+    return frame.drop(*cents, "_srp")
+
+
+def add_breakdown(priced: pl.DataFrame, pricing: Pricing) -> pl.DataFrame:
+    """``priced`` (from ``price_offers(..., breakdown=False)``) with its
+    ``price_breakdown``, the same text :func:`price_offers` gives."""
+    cents = _cents_columns(
+        _to_cents(pl.col("price_purchase_amount")), pl.col(LEVY_CENTS).cast(pl.Int128), pricing
+    )
+    return (
+        priced.with_columns(**cents)
+        .with_columns(_breakdown(pricing).alias("price_breakdown"))
+        .drop(*cents, LEVY_CENTS)
+    )
+
+
+def _cents_columns(purchase: pl.Expr, levy: pl.Expr, pricing: Pricing) -> dict[str, pl.Expr]:
+    """The formula in integer cents: ``_purchase``, ``_levy``, ``_cost``, ``_selling``,
+    ``_incl_vat`` (each expression may use the ones before it only through ``purchase``
+    and ``levy``, so they can be added in one ``with_columns``)."""
     i128 = pl.Int128
-    purchase = _to_cents(pl.col("price_purchase_amount"))
-    srp = _to_cents(pl.col("price_consumer_amount"))
     shipping = pl.lit(_cents(pricing.shipping_costs, "settings.shipping_costs"), i128)
-    levy = _levy(offers, pricing.home_copy_tax)
     cost = purchase + shipping + levy
     numerator, denominator = _ratio(pricing.default_margin)  # m = numerator / denominator
     hundred = 100 * denominator
@@ -124,20 +170,26 @@ def price_offers(offers: pl.DataFrame, pricing: Pricing) -> pl.DataFrame:
         selling = _round_half_up(cost * (hundred + numerator), hundred)
     else:  # cost x 100 / (100 - m)
         selling = _round_half_up(cost * hundred, hundred - numerator)
-    frame = offers.with_columns(
-        purchase.alias("_purchase"), srp.alias("_srp"), levy.alias("_levy"), cost.alias("_cost")
-    ).with_columns(selling.alias("_selling"))
     if pricing.vat_rate is None:
         incl_vat = pl.lit(None, i128)
     else:
         vat_n, vat_d = _ratio(pricing.vat_rate)
-        incl_vat = _round_half_up(pl.col("_selling") * (vat_d + vat_n), vat_d)
-    frame = frame.with_columns(incl_vat.alias("_incl_vat"))
+        incl_vat = _round_half_up(selling * (vat_d + vat_n), vat_d)
+    return {
+        "_purchase": purchase,
+        "_levy": levy,
+        "_cost": cost,
+        "_selling": selling,
+        "_incl_vat": incl_vat,
+    }
+
+
+def _breakdown(pricing: Pricing) -> pl.Expr:
+    """The ``price_breakdown`` JSON text, from the :func:`_cents_columns` of a frame."""
     text = {name: cents_text(pl.col(f"_{name}")) for name in ("purchase", "levy", "cost")}
-    selling_text = cents_text(pl.col("_selling"))
     incl_text = cents_text(pl.col("_incl_vat"))
     vat_json = "null" if pricing.vat_rate is None else f'"{pricing.vat_rate}"'
-    breakdown = pl.concat_str(
+    return pl.concat_str(
         pl.lit('{"purchase":"'),
         text["purchase"],
         pl.lit(f'","shipping_costs":"{_money_text(pricing.shipping_costs)}","home_copy_tax":"'),
@@ -148,24 +200,11 @@ def price_offers(offers: pl.DataFrame, pricing: Pricing) -> pl.DataFrame:
             f'","margin":"{pricing.default_margin}","margin_mode":"{pricing.margin_mode}",'
             '"selling":"'
         ),
-        selling_text,
+        cents_text(pl.col("_selling")),
         pl.lit(f'","vat_rate":{vat_json},"selling_incl_vat":'),
         pl.concat_str(pl.lit('"'), incl_text, pl.lit('"')).fill_null("null"),
         pl.lit("}"),
     )
-    return frame.with_columns(
-        selling_text.cast(MONEY_DTYPE).alias("price_selling_amount"),
-        incl_text.cast(MONEY_DTYPE).alias("price_selling_amount_incl_vat"),
-        (
-            (pl.col("stock_available") >= pricing.stock_threshold)
-            & (pl.col("_purchase") > 0)
-            & (pl.col("_selling") > pl.col("_purchase"))
-        )
-        .fill_null(False)
-        .alias("listed"),
-        (pl.col("_selling") > pl.col("_srp")).fill_null(False).alias("above_srp"),
-        breakdown.alias("price_breakdown"),
-    ).drop("_purchase", "_srp", "_levy", "_cost", "_selling", "_incl_vat")
 
 
 def _round_half_up(numerator: pl.Expr, denominator: int) -> pl.Expr:

@@ -1,16 +1,20 @@
-"""One offer sync: fetch -> parse -> price -> diff -> guard -> write (SPEC §2).
+"""One offer sync: fetch -> parse -> plan (price, diff) -> guard -> write (SPEC §2).
 
 Every path through :func:`sync_offers` records a run. A feed that looks wrong (empty,
 unreadable, missing a column, or one that would unlist too much) is refused and
-changes nothing; only created, changed and vanished offers are written, in one
-transaction.
+changes nothing; only created, changed and vanished offers are written.
 
-A warm sync does little for a row that did not change: each row's raw mapped text is
-hashed with the format and pricing settings (``diff.raw_row_hash``), and a row whose
-hash equals its stored offer's is carried over without being validated, priced or
-written — only its bad SRP/EAN, flagged in the stored hash, is reported again. The
-stored index is read in a thread, and the archive copy compressed in another, while
-the feed is read.
+The sync shares the database with intake and order submission (``irp serve`` runs
+them all in one SQLite file), so it holds no write lock while it works: it plans
+outside any transaction against the stored index at one offers version (``plan.py``;
+the index comes from the local snapshot when that is still current, ``snapshot.py``),
+then writes in short chunks, each checked against that version (``apply.py``).
+Another writer's change in between makes the sync plan again; nothing is overwritten
+unseen. Every read-then-write transaction here is ``Database.write_transaction()``
+(``BEGIN IMMEDIATE`` on SQLite), so concurrent writers queue instead of failing.
+
+The refurbisher's lock (renewed while the sync runs) keeps two syncs of one feed
+apart; a run left ``running`` by a process that is gone is marked failed by the next.
 """
 
 from __future__ import annotations
@@ -19,50 +23,48 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
+from functools import partial
 from typing import TYPE_CHECKING
 
-import polars as pl
 import sqlalchemy as sa
 
 from irp.errors import FeedError, SourceError
-from irp.feeds.background import Archiver, IndexLoader
-from irp.feeds.diff import (
-    UNLISTED_HASH,
-    OfferChanges,
-    diff_offers,
-    raw_row_hash,
-    split_unchanged,
-    with_issue_bit,
-)
+from irp.feeds.apply import FeedApplier, WrittenIndex, restore_secondary_indexes
+from irp.feeds.background import Archiver, BaselineLoader
+from irp.feeds.diff import OfferChanges
 from irp.feeds.export import count_offers
-from irp.feeds.format import CANONICAL_FIELDS
 from irp.feeds.freshness import fresh_version_of_stale_offers, keep_fresh
-from irp.feeds.guards import GuardLimits, SyncFigures, check_guards
-from irp.feeds.parse import FeedFormat, kept_row_issues, read_feed, validate_rows
-from irp.feeds.price import Pricing, price_offers
+from irp.feeds.guards import GuardLimits, Refusal, SyncFigures, check_guards
+from irp.feeds.parse import FeedFormat, RawFeed, RowIssue, read_feed
+from irp.feeds.price import Pricing
 from irp.feeds.report import SyncReport, SyncStatus
 from irp.sources import FetchOutcome, RemoteStat, open_source
 from irp.sources.local import LocalFileSource
 from irp.store import locks
 from irp.store import offers as offer_store
 from irp.store import runs as run_store
+from irp.store.db import database_now
 from irp.store.refurbishers import ensure_refurbisher
+from irp.store.snapshot import OfferSnapshots, snapshot_folder
 from irp.store.stats import record_offer_stats
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from irp.config import Refurbisher
     from irp.store.db import Database
 
 log = logging.getLogger(__name__)
 
-#: How long a sync may hold its refurbisher's lock before another may take it over.
+#: How long a sync's lock lasts without renewal; the sync renews it every quarter.
 LOCK_TTL = timedelta(hours=1)
 
+#: Row errors stored per transaction (a feed may have hundreds of thousands).
+_ERRORS_PER_TRANSACTION = 20_000
 
 Progress = Callable[[str], None]
 
@@ -87,44 +89,92 @@ def sync_offers(db: Database, request: SyncRequest) -> SyncReport:
     """Run one sync of ``request.refurbisher`` and record it. Never raises for feed trouble.
 
     The refurbisher's lock keeps two syncs of the same feed from interleaving; a second
-    one ends ``busy`` at once instead of waiting.
+    one ends ``busy`` at once instead of waiting. A run that ends on an unexpected
+    error is recorded ``failed`` before the error propagates.
     """
     ref = request.refurbisher
     if ref.offers is None:
         raise FeedError(f"{ref.key}: no `offers` section in the config; nothing to sync")
     owner = locks.lock_owner()
     with db.write_transaction() as conn:
-        now = db.now()
+        now = database_now(conn)
         ensure_refurbisher(conn, ref.key, name=ref.name, refurbisher_id=ref.refurbisher_id, now=now)
         locked = locks.try_lock_refurbisher(conn, ref.key, owner, LOCK_TTL)
+        if locked:
+            for abandoned in run_store.fail_abandoned_runs(conn, now=now, refurbisher=ref.key):
+                log.warning(
+                    "%s: run %s was left running by a process that is gone", ref.key, abandoned
+                )
         run_id = run_store.start_run(
-            conn, ref.key, now=now, forced=request.force, config_hash=request.config_hash or None
+            conn,
+            ref.key,
+            now=now,
+            forced=request.force,
+            config_hash=request.config_hash or None,
+            owner=owner,
         )
-    report = SyncReport(refurbisher=ref.key, status=SyncStatus.BUSY, run_id=run_id)
-    if not locked:
-        with db.connect() as conn:
-            current = locks.holder(conn, f"sync:{ref.key}")
-        who = (
-            f" ({locks.describe_owner(current[0])}, lock until "
-            f"{current[1].strftime('%Y-%m-%dT%H:%M:%SZ')})"
-            if current
-            else ""
-        )
-        report.message = f"another sync of {ref.key} is running{who}; try again when it ends"
-        return _finish(db, report, {})
+        report = SyncReport(refurbisher=ref.key, status=SyncStatus.BUSY, run_id=run_id)
+        if not locked:
+            report.message = _busy_message(conn, ref.key)
+            _record(conn, report, {})
+            return report
+    snapshots = OfferSnapshots(snapshot_folder(db.url, request.config_dir))
     try:
-        report = _sync_locked(db, request, report)
-        keep_fresh(db, request.refurbisher, report)
-        if report.status is SyncStatus.OK or report.unlisted:  # the status page's charts
-            with db.write_transaction() as conn:
-                record_offer_stats(conn, ref.key, run_id=report.run_id, now=db.now())
+        for name in restore_secondary_indexes(db):  # a bulk load that died half-way
+            log.warning("%s: built index %s again (a sync had dropped it)", ref.key, name)
+        with locks.LeaseKeeper(db, f"sync:{ref.key}", owner, LOCK_TTL) as lease:
+            report, written = _sync_locked(db, request, report, lease, snapshots)
+            keep_fresh(db, request.refurbisher, report)
+            if report.status is SyncStatus.OK or report.unlisted:  # the status page's charts
+                _record_stats(db, ref.key, report.run_id, written)
         return report
+    except BaseException as exc:
+        _record_crash(db, report, exc)
+        raise
     finally:
         with db.write_transaction() as conn:
             locks.release_refurbisher(conn, ref.key, owner)
 
 
-def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> SyncReport:
+def fail_abandoned_runs(db: Database) -> list[int]:
+    """Mark ``failed`` every sync run, of any refurbisher, left ``running`` by a process
+    that is gone; their ids. For a service to call when it starts (a sync does it for
+    its own refurbisher)."""
+    with db.write_transaction() as conn:
+        failed = run_store.fail_abandoned_runs(conn, now=database_now(conn))
+    for run_id in failed:
+        log.warning("sync run %s was left running by a process that is gone", run_id)
+    return failed
+
+
+def _record_stats(db: Database, key: str, run_id: int | None, written: WrittenIndex | None) -> None:
+    """Store the offer counts after a sync: from the sync's own offer index while the
+    offers are still at the version it wrote (no scan of a million rows), else counted."""
+    with db.write_transaction() as conn:
+        current = written is not None and offer_store.offers_version(conn, key) == written.version
+        counts = written.counts() if written is not None and current else None
+        record_offer_stats(conn, key, run_id=run_id, now=database_now(conn), counts=counts)
+
+
+def _busy_message(conn: sa.Connection, key: str) -> str:
+    current = locks.holder(conn, f"sync:{key}")
+    who = (
+        f" ({locks.describe_owner(current[0])}, lock until "
+        f"{current[1].strftime('%Y-%m-%dT%H:%M:%SZ')})"
+        if current
+        else ""
+    )
+    return f"another sync of {key} is running{who}; try again when it ends"
+
+
+def _sync_locked(
+    db: Database,
+    request: SyncRequest,
+    report: SyncReport,
+    lease: locks.LeaseKeeper,
+    snapshots: OfferSnapshots,
+) -> tuple[SyncReport, WrittenIndex | None]:
+    """The sync under the lock; the report, and the offer index it wrote (if it did)."""
     ref = request.refurbisher
     offers_cfg = ref.offers
     assert offers_cfg is not None
@@ -144,7 +194,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
     except SourceError as exc:
         report.status = SyncStatus.FAILED
         report.message = str(exc)
-        return _finish(db, report, {})
+        return _finish(db, report, {}), None
     run_fields: dict[str, object] = {
         "remote_size": outcome.stat.size,
         "remote_mtime": outcome.stat.mtime,
@@ -156,13 +206,13 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
             f"changing over {offers_cfg.waiting_retries + 1} look(s)); "
             "it will be read on the next run"
         )
-        return _finish(db, report, run_fields)
+        return _finish(db, report, run_fields), None
 
-    fingerprint_extra = _format_fingerprint(fmt, pricing)
+    settings = _format_fingerprint(fmt, pricing)
     if outcome.kind == "unchanged":
         assert last is not None
         run_fields["published_at"] = last["published_at"]
-        if last["fingerprint"] == _fingerprint(last["file_sha256"] or "", fingerprint_extra):
+        if last["fingerprint"] == _fingerprint(last["file_sha256"] or "", settings):
             report.status = SyncStatus.UNCHANGED
             report.message = f"{ref.key}: the feed file has not changed since run {last['id']}"
             _carry_counts(db, report, last)
@@ -171,7 +221,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
                 fingerprint=last["fingerprint"],
                 archive_id=last["archive_id"],
             )
-            return _finish(db, report, run_fields)
+            return _finish(db, report, run_fields), None
         # Same file, new pricing or mapping: re-price from the archived copy.
         data = None
         if last["archive_id"] is not None:
@@ -185,7 +235,7 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
         data = outcome.data
 
     file_sha = hashlib.sha256(data).hexdigest()
-    fingerprint = _fingerprint(file_sha, fingerprint_extra)
+    fingerprint = _fingerprint(file_sha, settings)
     changed_file = last is None or last["file_sha256"] != file_sha
     run_fields.update(file_sha256=file_sha, fingerprint=fingerprint)
     run_fields["published_at"] = outcome.stat.mtime or (
@@ -201,106 +251,42 @@ def _sync_locked(db: Database, request: SyncRequest, report: SyncReport) -> Sync
         report.message = f"{ref.key}: same feed and pricing as run {last['id']}; nothing to write"
         _carry_counts(db, report, last)
         run_fields["archive_id"] = last["archive_id"]
-        return _finish(db, report, run_fields)
-    # The archive copy is compressed and the stored index read in threads while the
-    # feed is read and hashed.
-    archiver = Archiver(ref.key, report.run_id, data, file_sha)
-    loader = IndexLoader(db, ref.key)
+        return _finish(db, report, run_fields), None
+    # The archive copy is compressed and stored, and the stored index loaded, in threads
+    # while the feed is read and planned.
+    archiver = Archiver(db, ref.key, report.run_id, data, file_sha)
+    loader = BaselineLoader(db, ref.key, snapshots)
 
     request.progress("parse")
     try:
-        raw = read_feed(data, fmt)
+        raw: RawFeed | None = read_feed(data, fmt)
     except FeedError as exc:
-        with db.write_transaction() as conn:
-            run_fields["archive_id"] = archiver.store(conn, db.now())
-        report.status = SyncStatus.REFUSED
+        raw, report.status = None, SyncStatus.REFUSED
         report.message = f"{ref.key}: {exc}; nothing was changed"
-        return _finish(db, report, run_fields)
     del data, outcome  # the archiver keeps its own reference until it is stored
+    baseline = loader.result()
+    if raw is None:
+        run_fields["archive_id"] = archiver.result()
+        return _finish(db, report, run_fields), None
     run_fields["encoding"] = raw.encoding
-    report.rows = raw.rows
-    rows = raw.frame.with_columns(
-        raw_row_hash([c for c in raw.frame.columns if c != "line"], fingerprint_extra).alias(
-            "row_hash"
-        )
+    applier = FeedApplier(
+        db,
+        report,
+        fmt=fmt,
+        pricing=pricing,
+        settings=settings,
+        max_price_change_ratio=Decimal(str(offers_cfg.max_price_change_ratio)),
+        guard=partial(_guard, ref.key, GuardLimits.from_config(offers_cfg)),
+        force=request.force,
+        lease=lease,
+        snapshots=snapshots,
+        progress=request.progress,
     )
-    raw_issues = raw.issues
-    del raw
-
-    request.progress("diff")
-    with db.write_transaction() as conn:
-        run_fields["archive_id"] = archiver.store(conn, db.now())
-        now = db.now()
-        index = loader.result(conn)
-        carried, fresh = split_unchanged(rows, index)
-        request.progress("price")
-        offers, issues = validate_rows(fresh, fmt, keep=("row_hash",), flag="_has_issue")
-        offers = offers.with_columns(
-            with_issue_bit(pl.col("row_hash"), pl.col("_has_issue")).alias("row_hash")
-        ).drop("_has_issue")
-        owing = carried.filter(pl.col("has_issue")).select("line")
-        issues += kept_row_issues(rows.join(owing, on="line", how="semi"), fmt)
-        carried_skus = carried.get_column("sku")
-        del fresh, carried, rows
-        priced = _to_stored_columns(price_offers(offers, pricing), fmt)
-        report.valid = offers.height + carried_skus.len()
-        report.invalid = report.rows - report.valid
-        report.errors = sorted(raw_issues + issues, key=lambda issue: issue.line)
-        del offers
-        stored = _with_prices(conn, ref.key, index, priced.get_column("sku"))
-        changes = diff_offers(
-            priced,
-            stored,
-            max_price_change_ratio=Decimal(str(offers_cfg.max_price_change_ratio)),
-            carried=carried_skus,
-        )
-        del priced, stored, index
-        refusal = check_guards(
-            ref.key,
-            SyncFigures(
-                rows=report.rows,
-                valid=report.valid,
-                errors=report.errors,
-                newly_unlisted=changes.newly_unlisted,
-                listed_before=changes.listed_before,
-                vanished=changes.vanished.get_column("sku"),
-            ),
-            GuardLimits.from_config(offers_cfg),
-        )
-        if refusal and not request.force:
-            report.status = SyncStatus.REFUSED
-            report.message = refusal.refused_message()
-            report.listed = changes.listed_before
-        else:
-            request.progress("write")
-            _write(conn, ref.key, changes, run_id=report.run_id, now=now)
-            report.status = SyncStatus.OK
-            report.created = changes.created.height
-            report.updated = changes.updated.height
-            report.unchanged = changes.unchanged
-            report.held = changes.held.height
-            report.unlisted = changes.vanished.height
-            report.message = refusal.forced_message() if refusal else ""
-            report.listed = changes.listed_after
-        return _finish(db, report, run_fields, conn=conn)
-
-
-#: Stored prices the diff needs, loaded for the fresh rows only.
-_PRICES = ("sku", "price_purchase_amount", "held_purchase_amount")
-
-
-def _with_prices(
-    conn: sa.Connection, key: str, index: pl.DataFrame, skus: pl.Series
-) -> pl.DataFrame:
-    """``index`` with the stored prices of the offers among ``skus`` (null for the rest)."""
-    wanted = index.join(skus.to_frame("sku"), on="sku", how="semi").get_column("sku")
-    if wanted.len() == 0:
-        prices = pl.DataFrame(
-            schema={"sku": pl.String, **dict.fromkeys(_PRICES[1:], pl.Decimal(14, 4))}
-        )
-    else:
-        prices = offer_store.load_offer_index(conn, key, columns=_PRICES, skus=wanted)
-    return index.join(prices, on="sku", how="left")
+    applier.raw = raw
+    del raw  # the plan frees the raw text once it is validated
+    report = applier.run(baseline, archiver.result)
+    run_fields["archive_id"] = archiver.result()
+    return _finish(db, report, run_fields), applier.written
 
 
 def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
@@ -326,54 +312,19 @@ def _fetch(request: SyncRequest, last_stat: RemoteStat | None) -> FetchOutcome:
     return outcome
 
 
-def _write(
-    conn: sa.Connection, key: str, changes: OfferChanges, *, run_id: int | None, now: datetime
-) -> None:
-    offer_store.insert_offers(conn, key, changes.created, run_id=run_id, now=now)
-    if changes.updated.height:
-        cleared = changes.updated.with_columns(
-            pl.lit(None, pl.Decimal(14, 4)).alias("held_purchase_amount"),
-            pl.lit(None, pl.String).alias("hold_reason"),
-            pl.lit(None, pl.String).alias("unlisted_reason"),
-            pl.lit(None, pl.Datetime("us", "UTC")).alias("vanished_at"),
-        )
-        offer_store.update_offers(conn, key, cleared, run_id=run_id, now=now)
-    if changes.held.height:
-        held = changes.held.with_columns(
-            pl.lit(False).alias("listed"),
-            pl.lit(UNLISTED_HASH, pl.Int64).alias("row_hash"),
-            pl.lit("price_jump").alias("unlisted_reason"),
-        )
-        offer_store.update_offers(conn, key, held, run_id=run_id, now=now)
-    if changes.vanished.height:
-        offer_store.unlist_offers(
-            conn,
-            key,
-            changes.vanished.get_column("sku").to_list(),
-            reason="vanished",
-            run_id=run_id,
-            now=now,
-        )
-
-
-def _to_stored_columns(priced: pl.DataFrame, fmt: FeedFormat) -> pl.DataFrame:
-    """Keep the stored columns; fold extra mapped fields into the ``extra`` JSON."""
-    extra_fields = [f for f in fmt.mapping if f not in CANONICAL_FIELDS]
-    if extra_fields:
-        extra = pl.struct([pl.col(f) for f in extra_fields]).struct.json_encode()
-    else:
-        extra = pl.lit(None, pl.String)
-    return priced.with_columns(extra.alias("extra")).select(
-        "sku",
-        *(c for c in CANONICAL_FIELDS if c != "sku"),
-        "price_selling_amount",
-        "price_selling_amount_incl_vat",
-        "listed",
-        "above_srp",
-        "price_breakdown",
-        "extra",
-        "row_hash",
+def _guard(
+    key: str, limits: GuardLimits, report: SyncReport, changes: OfferChanges
+) -> Refusal | None:
+    """Why this sync must not be applied (``guards.check_guards``), or None."""
+    figures = SyncFigures(
+        rows=report.rows,
+        valid=report.valid,
+        errors=report.errors,
+        newly_unlisted=changes.newly_unlisted,
+        listed_before=changes.listed_before,
+        vanished=changes.vanished.get_column("sku"),
     )
+    return check_guards(key, figures, limits)
 
 
 def _format_fingerprint(fmt: FeedFormat, pricing: Pricing) -> str:
@@ -410,14 +361,27 @@ def _carry_counts(db: Database, report: SyncReport, last: sa.RowMapping) -> None
     report.listed = count_offers(db, report.refurbisher, listed_only=True)
 
 
-def _finish(
-    db: Database,
+def _finish(db: Database, report: SyncReport, run_fields: dict[str, object]) -> SyncReport:
+    """Record the run's outcome and its row errors (in short transactions); return it."""
+    assert report.run_id is not None
+    size = _ERRORS_PER_TRANSACTION
+    batches = [report.errors[i : i + size] for i in range(0, len(report.errors), size)] or [[]]
+    for batch in batches[:-1]:
+        with db.write_transaction() as conn:
+            run_store.add_row_errors(conn, report.run_id, batch)
+    with db.write_transaction() as conn:
+        _record(conn, report, run_fields, errors=batches[-1])
+    return report
+
+
+def _record(
+    conn: sa.Connection,
     report: SyncReport,
     run_fields: dict[str, object],
     *,
-    conn: sa.Connection | None = None,
-) -> SyncReport:
-    """Record the run's outcome (in ``conn``'s transaction when given) and return it."""
+    errors: Sequence[RowIssue] | None = None,
+) -> None:
+    assert report.run_id is not None
     fields = {
         "message": report.message or None,
         "rows": report.rows,
@@ -430,12 +394,27 @@ def _finish(
         "held": report.held,
         **run_fields,
     }
+    now = database_now(conn)
+    run_store.finish_run(conn, report.run_id, str(report.status), now=now, **fields)
+    run_store.add_row_errors(conn, report.run_id, errors if errors is not None else report.errors)
+
+
+def _record_crash(db: Database, report: SyncReport, exc: BaseException) -> None:
+    """Record a run that ends on an unexpected error as failed (best effort)."""
     assert report.run_id is not None
-    if conn is not None:
-        run_store.finish_run(conn, report.run_id, str(report.status), now=db.now(), **fields)
-        run_store.add_row_errors(conn, report.run_id, report.errors)
-        return report
-    with db.write_transaction() as c:
-        run_store.finish_run(c, report.run_id, str(report.status), now=db.now(), **fields)
-        run_store.add_row_errors(c, report.run_id, report.errors)
-    return report
+    what = "interrupted" if isinstance(exc, KeyboardInterrupt) else type(exc).__name__
+    detail = str(exc)[:300]
+    message = (
+        f"{report.refurbisher}: the sync stopped on an unexpected error ({what}"
+        f"{': ' + detail if detail else ''}); offers it had written stay, and the next "
+        "sync writes the rest"
+    )
+    try:
+        with db.write_transaction() as conn:
+            run = run_store.get_run(conn, report.run_id)
+            if run is not None and run["status"] == "running":
+                run_store.finish_run(
+                    conn, report.run_id, "failed", now=database_now(conn), message=message
+                )
+    except Exception:
+        log.exception("%s: could not record run %s as failed", report.refurbisher, report.run_id)

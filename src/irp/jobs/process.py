@@ -44,6 +44,9 @@ class ServiceProcess:
 
     def start(self) -> None:
         """Start the worker threads, the scheduler and the config watcher."""
+        from irp.feeds.sync import fail_abandoned_runs
+
+        fail_abandoned_runs(self.service.db)  # sync runs a dead process left `running`
         self.watcher.start()
         if self.workers is not None:
             self.workers.start()

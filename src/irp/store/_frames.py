@@ -11,7 +11,8 @@ Values are converted column-wise in polars to exactly what ``types.py`` stores
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -37,9 +38,14 @@ def driver_connection(conn: sa.Connection) -> Any:
     return conn.connection.driver_connection
 
 
+def db_literal_datetime(dialect: str, value: datetime) -> Any:
+    """A scalar datetime parameter for a raw driver statement on ``dialect``."""
+    return sqlite_datetime(value) if dialect == "sqlite" else to_utc(value)
+
+
 def db_datetime(conn: sa.Connection, value: datetime) -> Any:
     """A scalar datetime parameter for a raw driver statement on ``conn``."""
-    return sqlite_datetime(value) if conn.dialect.name == "sqlite" else to_utc(value)
+    return db_literal_datetime(conn.dialect.name, value)
 
 
 def to_db_column(df: pl.DataFrame, name: str, kind: Kind, dialect: str) -> pl.Series:
@@ -143,7 +149,6 @@ def fetch_frame(
     )
 
 
-_KEYS_PER_QUERY = 500
 _KEYS_BEFORE_FULL_SCAN = 50_000
 
 
@@ -157,9 +162,9 @@ def fetch_frame_for_keys(
 ) -> pl.DataFrame:
     """Like :func:`fetch_frame` for ``refurbisher``'s rows whose ``key`` is in ``keys``.
 
-    A few thousand keys are looked up through the unique index (SQLite: in batches of
-    ``IN (...)``; PostgreSQL: one ``= ANY(array)``); past ``_KEYS_BEFORE_FULL_SCAN``
-    one scan of the refurbisher's rows is cheaper.
+    A few thousand keys are looked up through the unique index in one query (SQLite:
+    ``IN`` a ``json_each`` of one JSON array; PostgreSQL: ``= ANY(array)``); past
+    ``_KEYS_BEFORE_FULL_SCAN`` one scan of the refurbisher's rows is cheaper.
     """
     where = "refurbisher = %s"
     if keys.len() > _KEYS_BEFORE_FULL_SCAN:
@@ -176,47 +181,51 @@ def fetch_frame_for_keys(
         return frame.with_columns(
             from_db_column(frame.get_column(c), k).alias(c) for c, k in columns.items()
         )
-    values = keys.to_list()
-    parts = []
-    for start in range(0, len(values), _KEYS_PER_QUERY):
-        marks = ", ".join("%s" for _ in values[start : start + _KEYS_PER_QUERY])
-        condition = f"{where} AND {_quote(key)} IN ({marks})"
-        batch = values[start : start + _KEYS_PER_QUERY]
-        parts.append(fetch_frame(conn, table, columns, condition, [refurbisher, *batch]))
-    return pl.concat(parts)
+    # SQLite: one query; the keys travel as one JSON array, unpacked by json_each and
+    # probed in the unique index.
+    condition = f"{where} AND {_quote(key)} IN (SELECT value FROM json_each(%s))"
+    keys_json = json.dumps(keys.unique().to_list())
+    return fetch_frame(conn, table, columns, condition, [refurbisher, keys_json])
 
 
 _ROWS_PER_CHUNK = 50_000
+#: Rows turned into Python tuples at a time for sqlite3 (few, so they never pile up).
+_ROWS_PER_BUFFER = 5_000
+
+
+def csv_parts(frame: pl.DataFrame, constants: dict[str, object] | None = None) -> Iterator[bytes]:
+    """``frame`` as CSV for ``COPY ... (FORMAT csv)``, ``_ROWS_PER_CHUNK`` rows a part.
+
+    ``constants`` (column -> one value for every row) are added to each part, after the
+    frame's columns (see :func:`copy_columns`).
+    """
+    extra = {
+        c: v.isoformat() if isinstance(v, datetime) else v for c, v in (constants or {}).items()
+    }
+    for chunk in frame.iter_slices(_ROWS_PER_CHUNK):
+        if extra:
+            chunk = chunk.with_columns(pl.lit(v).alias(c) for c, v in extra.items())
+        buffer = io.BytesIO()
+        chunk.write_csv(buffer, include_header=False, null_value="")
+        yield buffer.getvalue()
 
 
 def copy_in(
-    conn: sa.Connection,
-    table: str,
-    frame: pl.DataFrame,
-    *,
-    constants: dict[str, object] | None = None,
+    conn: sa.Connection, table: str, columns: Sequence[str], parts: Iterable[bytes]
 ) -> None:
-    """PostgreSQL: ``COPY table (frame's columns) FROM STDIN`` in CSV.
+    """PostgreSQL: ``COPY table (columns) FROM STDIN`` in CSV, from :func:`csv_parts`.
 
-    The CSV is written in chunks while a psycopg writer thread sends the previous one,
-    so polars and the server work at the same time and the whole CSV is never held.
-    ``constants`` (column -> one value for every row) are added to each chunk.
+    A psycopg writer thread sends each part while the next is written (when ``parts``
+    is a generator), so polars and the server work at the same time and the whole CSV
+    is never held.
     """
     from psycopg.copy import QueuedLibpqWriter
 
     raw = driver_connection(conn)
-    extra = {
-        c: v.isoformat() if isinstance(v, datetime) else v for c, v in (constants or {}).items()
-    }
-    columns = ", ".join(_quote(c) for c in [*frame.columns, *extra])
-    sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)"
+    sql = f"COPY {table} ({', '.join(_quote(c) for c in columns)}) FROM STDIN (FORMAT csv)"
     with raw.cursor() as cursor, cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
-        for chunk in frame.iter_slices(_ROWS_PER_CHUNK):
-            if extra:
-                chunk = chunk.with_columns(pl.lit(v).alias(c) for c, v in extra.items())
-            buffer = io.BytesIO()
-            chunk.write_csv(buffer, include_header=False, null_value="")
-            copy.write(buffer.getvalue())
+        for part in parts:
+            copy.write(part)
 
 
 def execute_many(conn: sa.Connection, sql: str, frame: pl.DataFrame) -> int:
@@ -225,7 +234,7 @@ def execute_many(conn: sa.Connection, sql: str, frame: pl.DataFrame) -> int:
     Rows are handed to sqlite3 a buffer at a time, never as one list of tuples.
     """
     raw = driver_connection(conn)
-    cursor = raw.executemany(sql, frame.iter_rows(buffer_size=_ROWS_PER_CHUNK))
+    cursor = raw.executemany(sql, frame.iter_rows(buffer_size=_ROWS_PER_BUFFER))
     return int(cursor.rowcount)
 
 

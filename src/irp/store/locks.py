@@ -9,20 +9,31 @@ transactions (commit right away) so other processes see them.
 An owner is ``host/pid/nonce`` (:func:`lock_owner`). A holder on this same host whose
 process no longer exists (killed, out of memory) is taken over at once instead of
 blocking every sync until its lease runs out; a holder on another host is trusted
-until its lease expires.
+until its lease expires. A holder renews its lease while it works
+(:class:`LeaseKeeper`), so a long sync is never taken for a dead one.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import uuid
 from datetime import datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from irp.errors import LockLostError
 from irp.store.db import database_now
 from irp.store.tables import locks
+
+if TYPE_CHECKING:
+    from irp.store.db import Database
+
+log = logging.getLogger(__name__)
 
 
 def lock_owner() -> str:
@@ -54,7 +65,7 @@ def try_lock(conn: sa.Connection, name: str, owner: str, ttl: timedelta) -> bool
     if taken.rowcount == 1:
         return True
     current = holder(conn, name)
-    if current is None or not _dead_here(current[0]):
+    if current is None or not dead_here(current[0]):
         return False
     taken_over = conn.execute(  # compare-and-set on the dead owner: one taker wins
         sa.update(locks)
@@ -79,7 +90,7 @@ def describe_owner(owner: str) -> str:
     return f"pid {pid} on host {host}" if pid.isdigit() else owner
 
 
-def _dead_here(owner: str) -> bool:
+def dead_here(owner: str) -> bool:
     """Whether ``owner`` was a process on this host that no longer exists."""
     host, _, rest = owner.partition("/")
     pid, _, _ = rest.partition("/")
@@ -108,3 +119,56 @@ def try_lock_refurbisher(conn: sa.Connection, refurbisher: str, owner: str, ttl:
 def release_refurbisher(conn: sa.Connection, refurbisher: str, owner: str) -> bool:
     """Release the feed-sync lock of ``refurbisher`` held by ``owner``."""
     return release_lock(conn, f"sync:{refurbisher}", owner)
+
+
+class LeaseKeeper:
+    """Renew lock ``name`` of ``owner`` in a thread, every quarter of ``ttl``, while the
+    ``with`` block runs.
+
+    A sync may hold its lock longer than the lease (an hour), in CPU work as much as in
+    database writes; renewing keeps it from being taken for a dead one. If another
+    process took the lock over all the same (the lease ran out while this one was
+    stalled), :meth:`check` raises :class:`LockLostError` so the holder stops writing. A
+    renewal that fails for a database error is logged and tried again at the next tick.
+    """
+
+    def __init__(self, db: Database, name: str, owner: str, ttl: timedelta) -> None:
+        self._db, self._name, self._owner, self._ttl = db, name, owner, ttl
+        self._stop = threading.Event()
+        self._lost = False
+        self._thread = threading.Thread(target=self._run, name=f"lease-{name}", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        interval = self._ttl.total_seconds() / 4
+        while not self._stop.wait(interval):
+            try:
+                with self._db.write_transaction() as conn:
+                    renewed = try_lock(conn, self._name, self._owner, self._ttl)
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning("lock %s: renewal failed (%s); trying again", self._name, exc)
+                continue
+            if not renewed:
+                self._lost = True
+                log.error("lock %s: taken over by another process", self._name)
+                return
+
+    def check(self) -> None:
+        """Raise :class:`LockLostError` if another process took the lock over."""
+        if self._lost:
+            raise LockLostError(
+                f"lock {self._name}: its lease ran out and another process took it over; "
+                "stopping here (what was written stays; the next run completes it)"
+            )

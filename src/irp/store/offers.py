@@ -18,23 +18,32 @@ Frames read back carry money as ``pl.Decimal(14, 4)``, datetimes as
 
 Unlisting an offer resets its ``row_hash`` to 0, so the next sync that sees the SKU
 again counts it as changed and rewrites its stock and listing.
+
+**The offers version.** Every write here goes through :class:`OfferWrite`, which first
+changes ``refurbishers.offers_version`` in the same transaction — by a random step, so
+two databases, or a database and its restored backup, never reach the same version by
+different writes. A reader that saw version V saw exactly the offers of V: the sync's
+local snapshot (``snapshot.py``) is trusted only at the version it was written for, and
+the sync's write chunks compare-and-set the version they planned against, so a change
+by another writer in between is never overwritten unseen. Changing the version first
+also orders writers on PostgreSQL (they queue on the refurbisher's row).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import secrets
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final
 
 import polars as pl
 import sqlalchemy as sa
 
-from irp.errors import StoreError
+from irp.errors import OffersChangedError, StoreError
 from irp.store import _frames
 from irp.store._frames import Kind
 from irp.store.tables import offers as offers_table
-from irp.store.types import sqlite_datetime, to_utc
+from irp.store.tables import refurbishers as refurbishers_table
 
 UNLIST_REASONS: Final = frozenset({"vanished", "invalid_row", "price_jump", "stale"})
 
@@ -101,17 +110,104 @@ def load_offer_index(
     return _frames.fetch_frame_for_keys(conn, "offers", kinds, refurbisher, "sku", skus)
 
 
-def index_version(conn: sa.Connection, refurbisher: str) -> object:
-    """What changes whenever any of ``refurbisher``'s offers is written: the newest
-    ``updated_at`` (every write here sets it; offers are never deleted).
+#: A version changes by a random step in [1, 2**32]: about 2**31 writes fit in BIGINT.
+_MAX_STEP = 2**32
 
-    Lets the sync read its index ahead, outside its transaction, and check it is
-    still current once inside (one lookup in the (refurbisher, updated_at) index).
+#: A prepared write: all conversion done, it only runs its statements on a connection.
+ReadyWrite = Callable[[sa.Connection], int]
+
+
+def _nothing(conn: sa.Connection) -> int:
+    return 0
+
+
+_NOTHING: ReadyWrite = _nothing
+
+
+def offers_version(conn: sa.Connection, refurbisher: str) -> int:
+    """``refurbisher``'s offers version: it changes with every write to its offers.
+
+    0 for a refurbisher without a stored row (it has no offers either).
     """
-    query = sa.select(sa.func.max(offers_table.c.updated_at)).where(
-        offers_table.c.refurbisher == refurbisher
-    )
-    return conn.execute(query).scalar_one()
+    r = refurbishers_table.c
+    query = sa.select(r.offers_version).where(r.key == refurbisher)
+    return int(conn.execute(query).scalar_one_or_none() or 0)
+
+
+class OfferWrite:
+    """The writes of one transaction to one refurbisher's offers.
+
+    The first write changes the offers version, before it touches a row: without
+    ``expected``, whatever the version was; with ``expected``, only if the version is
+    still that (compare-and-set), else :class:`OffersChangedError` and nothing is
+    written. :attr:`version` is the version once this transaction commits.
+    """
+
+    def __init__(
+        self, conn: sa.Connection, refurbisher: str, *, expected: int | None = None
+    ) -> None:
+        self.conn, self.refurbisher = conn, refurbisher
+        self._expected = expected
+        self._version: int | None = None
+
+    @property
+    def version(self) -> int:
+        """The offers version after these writes (the current one if nothing was written)."""
+        if self._version is not None:
+            return self._version
+        if self._expected is not None:
+            return self._expected
+        return offers_version(self.conn, self.refurbisher)
+
+    def _change_version(self) -> None:
+        if self._version is not None:
+            return
+        r = refurbishers_table.c
+        step = secrets.randbelow(_MAX_STEP) + 1
+        query = sa.update(refurbishers_table).where(r.key == self.refurbisher)
+        if self._expected is not None:
+            query = query.where(r.offers_version == self._expected)
+        row = self.conn.execute(
+            query.values(offers_version=r.offers_version + step).returning(r.offers_version)
+        ).first()
+        if row is not None:
+            self._version = int(row[0])
+            return
+        if self._expected is not None and offers_version(self.conn, self.refurbisher):
+            raise OffersChangedError(
+                f"{self.refurbisher}: the offers changed since version {self._expected} "
+                f"(now {offers_version(self.conn, self.refurbisher)}): another writer "
+                "was at work"
+            )
+        raise StoreError(
+            f"offers of {self.refurbisher!r}: the refurbisher is not stored "
+            "(refurbishers.ensure_refurbisher comes first)"
+        )
+
+    def write(self, ready: ReadyWrite) -> int:
+        """Write what :func:`prepare_insert` or :func:`prepare_update` prepared."""
+        if ready is _NOTHING:
+            return 0
+        self._change_version()
+        return ready(self.conn)
+
+    def insert(self, df: pl.DataFrame, *, run_id: int | None, now: datetime) -> int:
+        """See :func:`insert_offers`."""
+        dialect = self.conn.dialect.name
+        return self.write(prepare_insert(df, self.refurbisher, dialect, run_id=run_id, now=now))
+
+    def update(self, df: pl.DataFrame, *, run_id: int | None, now: datetime) -> int:
+        """See :func:`update_offers`."""
+        dialect = self.conn.dialect.name
+        return self.write(prepare_update(df, self.refurbisher, dialect, run_id=run_id, now=now))
+
+    def unlist(self, skus: list[str], *, reason: str, run_id: int | None, now: datetime) -> int:
+        """See :func:`unlist_offers`."""
+        dialect = self.conn.dialect.name
+        ready = prepare_unlist(
+            skus, self.refurbisher, dialect, reason=reason, run_id=run_id, now=now
+        )
+        return self.write(ready)
 
 
 def load_offers(
@@ -132,23 +228,42 @@ def insert_offers(
     ``df`` needs ``sku``, ``stock_available``, ``listed`` and ``row_hash``; other
     ``WRITABLE_COLUMNS`` are optional (NULL, ``above_srp`` false when absent).
     """
+    return OfferWrite(conn, refurbisher).insert(df, run_id=run_id, now=now)
+
+
+def prepare_insert(
+    df: pl.DataFrame,
+    refurbisher: str,
+    dialect: str,
+    *,
+    run_id: int | None,
+    now: datetime,
+    ahead: bool = False,
+) -> ReadyWrite:
+    """An insert of ``df`` (see :func:`insert_offers`), converted for ``dialect`` but not
+    yet written: pass it to :meth:`OfferWrite.write`.
+
+    Everything but the database work happens here, so a caller may prepare the next
+    chunk while the current one is written. With ``ahead`` the PostgreSQL CSV is
+    written now too (a chunk's worth: it is held until written).
+    """
     missing = [c for c in ("sku", *_REQUIRED_ON_INSERT) if c not in df.columns]
     if missing:
         raise StoreError(f"insert_offers({refurbisher!r}): missing column(s) {', '.join(missing)}")
     if df.height == 0:
-        return 0
+        return _NOTHING
     if "above_srp" not in df.columns:
         df = df.with_columns(pl.lit(False).alias("above_srp"))
     # A column that is null throughout is left to the table's NULL: less to send.
     empty = [
         c for c in df.columns if c not in _REQUIRED_ON_INSERT and df[c].null_count() == df.height
     ]
-    dialect = conn.dialect.name
     frame = _prepare(df.drop(empty), refurbisher, dialect)
+    stamp = _frames.db_literal_datetime(dialect, now)
     constants: dict[str, object] = {
         "refurbisher": refurbisher,
-        "created_at": _frames.db_datetime(conn, now),
-        "updated_at": _frames.db_datetime(conn, now),
+        "created_at": stamp,
+        "updated_at": stamp,
         "last_run_id": run_id,
     }
     if dialect == "sqlite":
@@ -156,11 +271,17 @@ def insert_offers(
         names = ", ".join(f'"{c}"' for c in [*frame.columns, *constants])
         literals = [_frames.sqlite_literal(v) for v in constants.values()]
         marks = ", ".join(["?"] * frame.width + literals)
-        with _sqlite_bulk_indexes(conn, frame.height):
-            _frames.execute_many(conn, f"INSERT INTO offers ({names}) VALUES ({marks})", frame)
-    else:
-        _frames.copy_in(conn, "offers", frame, constants=constants)
-    return frame.height
+        sql = f"INSERT INTO offers ({names}) VALUES ({marks})"
+        return lambda conn: _frames.execute_many(conn, sql, frame)
+    columns = [*frame.columns, *constants]
+    parts = _frames.csv_parts(frame, constants)
+    ready = list(parts) if ahead else parts
+
+    def copy(conn: sa.Connection) -> int:
+        _frames.copy_in(conn, "offers", columns, ready)
+        return frame.height
+
+    return copy
 
 
 def update_offers(
@@ -172,40 +293,60 @@ def update_offers(
     ``unlisted_reason`` and ``vanished_at`` as nulls to clear them. Returns the number
     of offers updated (SKUs not stored are ignored).
     """
+    return OfferWrite(conn, refurbisher).update(df, run_id=run_id, now=now)
+
+
+def prepare_update(
+    df: pl.DataFrame,
+    refurbisher: str,
+    dialect: str,
+    *,
+    run_id: int | None,
+    now: datetime,
+    ahead: bool = False,
+) -> ReadyWrite:
+    """An update by ``df`` (see :func:`update_offers`), converted for ``dialect`` but not
+    yet written; like :func:`prepare_insert`."""
     if "sku" not in df.columns:
         raise StoreError(f"update_offers({refurbisher!r}): missing column sku")
     if df.height == 0:
-        return 0
-    dialect = conn.dialect.name
+        return _NOTHING
     frame = _prepare(df, refurbisher, dialect)
     columns = [c for c in frame.columns if c != "sku"]
+    stamp = _frames.db_literal_datetime(dialect, now)
     if dialect == "sqlite":
         assignments = ", ".join(f'"{c}" = ?' for c in [*columns, "updated_at", "last_run_id"])
         ordered = frame.select(
             *columns,
-            _lit_datetime(now, dialect).alias("updated_at"),
+            pl.lit(stamp).alias("updated_at"),
             pl.lit(run_id, dtype=pl.Int64).alias("last_run_id"),
             pl.lit(refurbisher).alias("refurbisher"),
             "sku",
         )
         sql = f"UPDATE offers SET {assignments} WHERE refurbisher = ? AND sku = ?"
-        return _frames.execute_many(conn, sql, ordered)
+        return lambda conn: _frames.execute_many(conn, sql, ordered)
     names = ", ".join(f'"{c}"' for c in frame.columns)
-    conn.exec_driver_sql("DROP TABLE IF EXISTS pg_temp.irp_offer_stage")
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE irp_offer_stage ON COMMIT DROP AS "
-        f"SELECT {names} FROM offers WITH NO DATA"
-    )
-    _frames.copy_in(conn, "irp_offer_stage", frame)
-    conn.exec_driver_sql("ANALYZE irp_offer_stage")
+    parts = _frames.csv_parts(frame)
+    ready = list(parts) if ahead else parts
     assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns)
-    result = conn.exec_driver_sql(
+    update = (
         f"UPDATE offers AS o SET {assignments}, updated_at = %(now)s, last_run_id = %(run)s "
-        "FROM irp_offer_stage AS s WHERE o.refurbisher = %(ref)s AND o.sku = s.sku",
-        {"now": _frames.db_datetime(conn, now), "run": run_id, "ref": refurbisher},
+        "FROM irp_offer_stage AS s WHERE o.refurbisher = %(ref)s AND o.sku = s.sku"
     )
-    conn.exec_driver_sql("DROP TABLE pg_temp.irp_offer_stage")
-    return int(result.rowcount)
+
+    def staged(conn: sa.Connection) -> int:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS pg_temp.irp_offer_stage")
+        conn.exec_driver_sql(
+            "CREATE TEMP TABLE irp_offer_stage ON COMMIT DROP AS "
+            f"SELECT {names} FROM offers WITH NO DATA"
+        )
+        _frames.copy_in(conn, "irp_offer_stage", frame.columns, ready)
+        conn.exec_driver_sql("ANALYZE irp_offer_stage")
+        result = conn.exec_driver_sql(update, {"now": stamp, "run": run_id, "ref": refurbisher})
+        conn.exec_driver_sql("DROP TABLE pg_temp.irp_offer_stage")
+        return int(result.rowcount)
+
+    return staged
 
 
 def unlist_offers(
@@ -222,15 +363,28 @@ def unlist_offers(
     Sets stock 0, ``listed`` false, ``unlisted_reason`` and (for ``vanished``)
     ``vanished_at``; resets ``row_hash`` to 0 so a reappearing SKU is rewritten.
     """
+    return OfferWrite(conn, refurbisher).unlist(skus, reason=reason, run_id=run_id, now=now)
+
+
+def prepare_unlist(
+    skus: list[str],
+    refurbisher: str,
+    dialect: str,
+    *,
+    reason: str,
+    run_id: int | None,
+    now: datetime,
+) -> ReadyWrite:
+    """An unlisting (see :func:`unlist_offers`) for ``dialect``, not yet written."""
     if reason not in UNLIST_REASONS:
         raise StoreError(
             f"unlist reason {reason!r}: expected one of {', '.join(sorted(UNLIST_REASONS))}"
         )
     if not skus:
-        return 0
-    stamp = _frames.db_datetime(conn, now)
+        return _NOTHING
+    stamp = _frames.db_literal_datetime(dialect, now)
     vanished = stamp if reason == "vanished" else None
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         sql = (
             "UPDATE offers SET stock_available = 0, listed = 0, row_hash = 0, unlisted_reason = ?, "
             "vanished_at = coalesce(?, vanished_at), updated_at = ?, last_run_id = ? "
@@ -244,51 +398,22 @@ def unlist_offers(
             pl.lit(refurbisher).alias("refurbisher"),
             "sku",
         )
-        return _frames.execute_many(conn, sql, frame)
-    result = conn.exec_driver_sql(
+        return lambda conn: _frames.execute_many(conn, sql, frame)
+    sql = (
         "UPDATE offers SET stock_available = 0, listed = false, row_hash = 0, "
         "unlisted_reason = %(reason)s, vanished_at = coalesce(%(vanished)s, vanished_at), "
         "updated_at = %(now)s, last_run_id = %(run)s "
-        "WHERE refurbisher = %(ref)s AND sku = ANY(%(skus)s)",
-        {
-            "reason": reason,
-            "vanished": vanished,
-            "now": stamp,
-            "run": run_id,
-            "ref": refurbisher,
-            "skus": skus,
-        },
+        "WHERE refurbisher = %(ref)s AND sku = ANY(%(skus)s)"
     )
-    return int(result.rowcount)
-
-
-#: Inserting at least this many rows, and most of the table, rebuilds its secondary
-#: indexes once afterwards instead of updating them row by row (a third of the time).
-_BULK_ROWS = 100_000
-
-
-@contextmanager
-def _sqlite_bulk_indexes(conn: sa.Connection, rows: int) -> Iterator[None]:
-    """SQLite: drop the secondary indexes of ``offers`` around a large insert.
-
-    Inside the caller's transaction, so the indexes are never missing for anyone
-    else: WAL readers keep seeing the committed table, and a failure rolls back the
-    drop. The unique (refurbisher, sku) index stays and still guards the insert.
-    PostgreSQL is left alone: DROP INDEX would lock out every reader of ``offers``.
-    """
-    if rows < _BULK_ROWS:
-        yield
-        return
-    stored = conn.execute(sa.select(sa.func.count()).select_from(offers_table)).scalar_one()
-    if stored > rows:
-        yield
-        return
-    indexes = [i for i in offers_table.indexes if not i.unique]
-    for index in indexes:
-        index.drop(conn, checkfirst=True)
-    yield
-    for index in indexes:
-        index.create(conn)
+    params = {
+        "reason": reason,
+        "vanished": vanished,
+        "now": stamp,
+        "run": run_id,
+        "ref": refurbisher,
+        "skus": skus,
+    }
+    return lambda conn: int(conn.exec_driver_sql(sql, params).rowcount)
 
 
 def _prepare(df: pl.DataFrame, refurbisher: str, dialect: str) -> pl.DataFrame:
@@ -306,10 +431,55 @@ def _prepare(df: pl.DataFrame, refurbisher: str, dialect: str) -> pl.DataFrame:
     )
 
 
-def _lit_datetime(now: datetime, dialect: str) -> pl.Expr:
-    if dialect == "sqlite":
-        return pl.lit(sqlite_datetime(now))
-    return pl.lit(to_utc(now).isoformat())
+#: A first sync inserting at least this many offers, and at least as many as the table
+#: holds, builds the secondary indexes after instead of updating them row by row.
+BULK_ROWS: Final = 100_000
+
+
+def secondary_indexes() -> list[sa.Index]:
+    """The non-unique indexes of ``offers`` (searches, listed filters): the ones a bulk
+    load may drop and build again. The unique (refurbisher, sku) index always stays."""
+    return sorted((i for i in offers_table.indexes if not i.unique), key=lambda i: str(i.name))
+
+
+def wants_bulk_indexes(conn: sa.Connection, inserting: int) -> bool:
+    """Whether inserting ``inserting`` offers is cheaper with the secondary indexes
+    built after (a first sync of a big feed), given what ``offers`` holds now."""
+    if inserting < BULK_ROWS:
+        return False
+    stored = conn.execute(sa.select(sa.func.count()).select_from(offers_table)).scalar_one()
+    return int(stored) <= inserting
+
+
+def drop_secondary_indexes(conn: sa.Connection) -> None:
+    """Drop :func:`secondary_indexes` (those that exist) before a bulk load.
+
+    Readers go on meanwhile, only slower: every query still works, and the unique index
+    still guards (refurbisher, sku). :func:`restore_secondary_index` builds them again
+    — the bulk load does when it ends, and every sync checks on its start, so a load
+    that died half-way leaves no index missing for long.
+    """
+    for index in secondary_indexes():
+        index.drop(conn, checkfirst=True)
+
+
+def missing_secondary_indexes(conn: sa.Connection) -> list[sa.Index]:
+    """The :func:`secondary_indexes` that do not exist now."""
+    existing = {i["name"] for i in sa.inspect(conn).get_indexes(offers_table.name)}
+    return [i for i in secondary_indexes() if i.name not in existing]
+
+
+def restore_secondary_index(conn: sa.Connection, index: sa.Index) -> bool:
+    """Build ``index`` (one of :func:`secondary_indexes`) if it is missing; whether it was.
+
+    One index per transaction keeps SQLite's write lock to about a second per million
+    offers."""
+    if index not in missing_secondary_indexes(conn):
+        return False
+    if conn.dialect.name == "postgresql":  # sort a million keys in memory, not on disk
+        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    index.create(conn)
+    return True
 
 
 def listed_skus(conn: sa.Connection, refurbisher: str) -> list[str]:

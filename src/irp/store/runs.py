@@ -21,12 +21,13 @@ import sqlalchemy as sa
 import zstandard
 
 from irp.errors import StoreError
+from irp.store import locks
 from irp.store.tables import feed_archive, row_errors, sync_runs
 
 RUN_STATUSES: Final = frozenset({"ok", "unchanged", "waiting", "refused", "failed", "busy"})
 SUCCESSFUL_STATUSES: Final = frozenset({"ok", "unchanged"})
 _FINISH_FIELDS: Final = frozenset(c.name for c in sync_runs.columns) - {
-    "id", "refurbisher", "started_at", "finished_at", "status", "forced",
+    "id", "refurbisher", "started_at", "finished_at", "status", "forced", "owner",
 }  # fmt: skip
 
 
@@ -47,8 +48,9 @@ def start_run(
     now: datetime,
     forced: bool = False,
     config_hash: str | None = None,
+    owner: str | None = None,
 ) -> int:
-    """Record a sync that starts now (status ``running``); its id."""
+    """Record a sync that starts now (status ``running``) in process ``owner``; its id."""
     result = conn.execute(
         sa.insert(sync_runs)
         .values(
@@ -57,10 +59,54 @@ def start_run(
             status="running",
             forced=forced,
             config_hash=config_hash,
+            owner=owner,
         )
         .returning(sync_runs.c.id)
     )
     return int(result.scalar_one())
+
+
+def fail_abandoned_runs(
+    conn: sa.Connection, *, now: datetime, refurbisher: str | None = None
+) -> list[int]:
+    """Mark ``failed`` every run left ``running`` by a process that is gone; their ids.
+
+    A sync holds its refurbisher's lock from its first to its last write, under the
+    owner recorded on its run; a ``running`` run whose owner does not hold that lock
+    (released, expired, taken over, or held by a process on this host that no longer
+    exists) can never finish. Call it from a sync that holds the lock (its own run is
+    not touched: it holds the lock) or when a service starts; ``refurbisher`` narrows it.
+    Read-then-write: use ``Database.write_transaction()``.
+    """
+    query = sa.select(sync_runs.c.id, sync_runs.c.refurbisher, sync_runs.c.owner).where(
+        sync_runs.c.status == "running"
+    )
+    if refurbisher is not None:
+        query = query.where(sync_runs.c.refurbisher == refurbisher)
+    failed = []
+    for run_id, key, owner in conn.execute(query.order_by(sync_runs.c.id)).all():
+        holder = locks.holder(conn, f"sync:{key}")
+        if (
+            owner is not None
+            and holder is not None
+            and holder[0] == owner
+            and holder[1] > now
+            and not locks.dead_here(owner)
+        ):
+            continue
+        who = f" ({locks.describe_owner(owner)})" if owner else ""
+        finish_run(
+            conn,
+            run_id,
+            "failed",
+            now=now,
+            message=(
+                f"{key}: the sync process{who} ended before run {run_id} finished; the "
+                "offers it had written stay, and the next sync writes the rest"
+            ),
+        )
+        failed.append(int(run_id))
+    return failed
 
 
 def finish_run(
@@ -88,6 +134,14 @@ def get_run(conn: sa.Connection, run_id: int) -> sa.RowMapping | None:
     return (
         conn.execute(sa.select(sync_runs).where(sync_runs.c.id == run_id)).mappings().one_or_none()
     )
+
+
+def runs_with_status(conn: sa.Connection, run_ids: Iterable[int], status: str) -> set[int]:
+    """Which of ``run_ids`` ended with ``status``."""
+    query = sa.select(sync_runs.c.id).where(
+        sync_runs.c.id.in_(list(run_ids)), sync_runs.c.status == status
+    )
+    return {int(i) for i in conn.execute(query).scalars()}
 
 
 def last_successful_run(conn: sa.Connection, refurbisher: str) -> sa.RowMapping | None:
@@ -169,19 +223,23 @@ def archive_feed(
     conn: sa.Connection,
     refurbisher: str,
     run_id: int | None,
-    data: bytes,
+    data: bytes | None,
     *,
     now: datetime,
     digest: str | None = None,
     compressed: bytes | None = None,
+    size: int | None = None,
 ) -> int:
     """Archive a fetched feed file (compressed); its archive id.
 
     The same content again only refreshes ``fetched_at`` (which drives retention) and
     returns the existing id. ``digest`` (sha256 hex) and ``compressed``
-    (:func:`compress_feed` of ``data``) may be passed when the caller has them already.
+    (:func:`compress_feed` of ``data``) may be passed when the caller has them already;
+    with all three and ``size``, ``data`` may be None (freed once compressed).
     """
-    digest = digest or hashlib.sha256(data).hexdigest()
+    if data is None and (digest is None or compressed is None or size is None):
+        raise StoreError("archive_feed: without the data, give its digest, size and compressed")
+    digest = digest or hashlib.sha256(data or b"").hexdigest()
     existing = conn.execute(
         sa.select(feed_archive.c.id).where(
             feed_archive.c.refurbisher == refurbisher, feed_archive.c.sha256 == digest
@@ -198,9 +256,9 @@ def archive_feed(
             refurbisher=refurbisher,
             run_id=run_id,
             sha256=digest,
-            size=len(data),
+            size=size if size is not None else len(data or b""),
             fetched_at=now,
-            content=compressed if compressed is not None else compress_feed(data),
+            content=compressed if compressed is not None else compress_feed(data or b""),
         )
         .returning(feed_archive.c.id)
     )

@@ -26,16 +26,29 @@ class OfferStats:
 
 
 def record_offer_stats(
-    conn: sa.Connection, refurbisher: str, *, run_id: int | None, now: datetime
+    conn: sa.Connection,
+    refurbisher: str,
+    *,
+    run_id: int | None,
+    now: datetime,
+    counts: tuple[int, int, int] | None = None,
 ) -> OfferStats:
-    """Count ``refurbisher``'s offers now and store the counts; what was stored."""
-    o = offers.c
-    query = sa.select(
-        sa.func.count(),
-        sa.func.coalesce(sa.func.sum(sa.case((o.listed, 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(o.stock_available), 0),
-    ).where(o.refurbisher == refurbisher)
-    total, listed, stock = conn.execute(query).one()
+    """Count ``refurbisher``'s offers now and store the counts; what was stored.
+
+    ``counts`` (offers, listed, units in stock) are the caller's when it knows them
+    exactly — the sync does, from its offer index at the current offers version — and
+    save a scan of a million offers; without them the offers are counted here.
+    """
+    if counts is None:
+        o = offers.c
+        query = sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((o.listed, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(o.stock_available), 0),
+        ).where(o.refurbisher == refurbisher)
+        row = conn.execute(query).one()
+        counts = (int(row[0]), int(row[1]), int(row[2]))
+    total, listed, stock = counts
     stats = OfferStats(now, int(total), int(listed), int(stock))
     conn.execute(
         sa.insert(offer_stats).values(

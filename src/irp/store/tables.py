@@ -55,6 +55,9 @@ refurbishers = sa.Table(
     sa.Column("submissions_paused_at", UtcDateTime(), nullable=True),
     sa.Column("paused_reason", sa.Text(), nullable=True),
     *_created_updated(),
+    # Changed (by a random step) in the transaction of every write to this refurbisher's
+    # offers: the local offer snapshot and the sync's write chunks are checked against it.
+    sa.Column("offers_version", sa.BigInteger(), nullable=False, server_default="0"),
 )
 
 offers = sa.Table(
@@ -90,7 +93,6 @@ offers = sa.Table(
     sa.UniqueConstraint("refurbisher", "sku"),
     # Listed counts, listed-only loads and the status page's "listed" filter in SKU order.
     sa.Index(None, "refurbisher", "listed", "sku"),
-    sa.Index(None, "refurbisher", "updated_at"),
 )
 
 sync_runs = sa.Table(
@@ -121,6 +123,9 @@ sync_runs = sa.Table(
     sa.Column("held", sa.Integer(), nullable=True),
     sa.Column("config_hash", sa.String(64), nullable=True),
     sa.Column("archive_id", sa.BigInteger(), nullable=True),
+    # host/pid/nonce of the process running it (locks.lock_owner): a run left `running`
+    # by a process that is gone is marked failed by the next sync.
+    sa.Column("owner", sa.String(200), nullable=True),
     sa.Index(None, "refurbisher", "started_at"),
 )
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from irp.config import Config, load_config
@@ -15,8 +16,17 @@ from irp.sandbox.feed import FLEXIT_COLUMNS
 from irp.sandbox.flexit import example_config
 from irp.store.db import Database
 from irp.store.tables import offers, sync_runs
+from tests.fixtures.sftp import SFTP_PASSWORD
 
 FEED_PATH = "Outbound/FlexIT_Feed.csv"
+
+
+def set_test_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secrets ``examples/flexit.json`` refers to, as the test SFTP server knows them."""
+    monkeypatch.setenv("FLEXIT_SFTP_PASSWORD", SFTP_PASSWORD)
+    monkeypatch.setenv("FLEXIT_CLIENT_ID", "client-id-for-tests")
+    monkeypatch.setenv("FLEXIT_CLIENT_SECRET", "client-secret-for-tests")
+
 
 #: (sku, description, ean, stock, sales price, srp) — prices as FlexIT writes them (nl_NL).
 BASE_ROWS: tuple[tuple[str, str, str, str, str, str], ...] = (

@@ -25,7 +25,6 @@ from irp.sandbox.sftp_server import SandboxSftpServer
 from irp.store import locks
 from irp.store.db import Database
 from irp.store.tables import feed_archive, row_errors
-from tests.fixtures.sftp import SFTP_PASSWORD
 from tests.integration.feeds.helpers import (
     BASE_ROWS,
     FEED_PATH,
@@ -33,6 +32,7 @@ from tests.integration.feeds.helpers import (
     load,
     money,
     runs,
+    set_test_secrets,
     stored,
     write_config,
 )
@@ -40,9 +40,7 @@ from tests.integration.feeds.helpers import (
 
 @pytest.fixture(autouse=True)
 def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FLEXIT_SFTP_PASSWORD", SFTP_PASSWORD)
-    monkeypatch.setenv("FLEXIT_CLIENT_ID", "client-id-for-tests")
-    monkeypatch.setenv("FLEXIT_CLIENT_SECRET", "client-secret-for-tests")
+    set_test_secrets(monkeypatch)
 
 
 class Feed:

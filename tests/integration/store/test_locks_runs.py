@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import time
 import zlib
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
+from irp.errors import LockLostError
 from irp.store import runs
-from irp.store.db import Database
-from irp.store.locks import release_refurbisher, try_lock_refurbisher
+from irp.store.db import Database, database_now
+from irp.store.locks import (
+    LeaseKeeper,
+    holder,
+    release_refurbisher,
+    try_lock,
+    try_lock_refurbisher,
+)
 from irp.store.tables import feed_archive, locks
 
 NOW = datetime(2024, 5, 1, 3, tzinfo=UTC)
@@ -130,3 +142,78 @@ def test_archive_is_zstd_and_older_zlib_archives_still_read(database: Database) 
         assert bytes(stored[:4]) == b"\x28\xb5\x2f\xfd"
         assert runs.read_archived_feed(conn, new) == data
         assert runs.read_archived_feed(conn, old) == data
+
+
+def _dead_pid() -> int:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    return gone.pid
+
+
+def test_runs_left_running_by_gone_processes_are_failed_and_live_ones_kept(
+    database: Database,
+) -> None:
+    host = socket.gethostname()
+    live = f"{host}/{os.getpid()}/live"
+    dead = f"{host}/{_dead_pid()}/dead"
+    with database.begin() as conn:
+        now = database_now(conn)
+        assert try_lock_refurbisher(conn, "flexit", live, timedelta(minutes=5))
+        assert try_lock_refurbisher(conn, "gone", dead, timedelta(minutes=5))
+        assert try_lock_refurbisher(conn, "expired", "far.example/12/x", timedelta(minutes=5))
+        conn.execute(sa.update(locks).where(locks.c.name == "sync:expired").values(expires_at=NOW))
+        kept = runs.start_run(conn, "flexit", now=now, owner=live)
+        other = runs.start_run(conn, "flexit", now=now, owner=f"{host}/{os.getpid()}/older")
+        gone = runs.start_run(conn, "gone", now=now, owner=dead)
+        expired = runs.start_run(conn, "expired", now=now, owner="far.example/12/x")
+        legacy = runs.start_run(conn, "legacy", now=now)
+
+    with database.write_transaction() as conn:
+        failed = runs.fail_abandoned_runs(conn, now=database_now(conn))
+
+    assert failed == [other, gone, expired, legacy]
+    with database.connect() as conn:
+        status = {i: runs.get_run(conn, i) for i in (kept, other, gone, expired, legacy)}
+    assert status[kept]["status"] == "running"  # type: ignore[index]
+    assert status[gone]["message"] == (  # type: ignore[index]
+        f"gone: the sync process (pid {dead.split('/')[1]} on host {host}) ended before run "
+        f"{gone} finished; the offers it had written stay, and the next sync writes the rest"
+    )
+    assert status[legacy]["message"] == (  # type: ignore[index]
+        f"legacy: the sync process ended before run {legacy} finished; the offers it had "
+        "written stay, and the next sync writes the rest"
+    )
+
+
+def test_lease_keeper_renews_and_reports_a_takeover(database: Database) -> None:
+    ttl = timedelta(seconds=1)
+    with database.begin() as conn:
+        assert try_lock(conn, "sync:flexit", "me/1/a", ttl)
+        first = holder(conn, "sync:flexit")
+    assert first is not None
+    with LeaseKeeper(database, "sync:flexit", "me/1/a", ttl) as lease:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with database.connect() as conn:
+                now = holder(conn, "sync:flexit")
+            if now is not None and now[1] > first[1]:
+                break
+            time.sleep(0.05)
+        assert now is not None and now[1] > first[1]
+        lease.check()  # still ours
+        with database.begin() as conn:  # another process takes it over
+            conn.execute(
+                sa.update(locks).values(owner="other/2/b", expires_at=NOW + timedelta(days=9999))
+            )
+        while time.monotonic() < deadline:
+            try:
+                lease.check()
+            except LockLostError as exc:
+                assert str(exc) == (
+                    "lock sync:flexit: its lease ran out and another process took it over; "
+                    "stopping here (what was written stays; the next run completes it)"
+                )
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the takeover was never noticed")

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from irp.errors import StoreError
+from irp.errors import OffersChangedError, StoreError
 from irp.store import offers
 from irp.store.db import Database
 from irp.store.tables import refurbishers
@@ -183,36 +183,82 @@ def test_index_narrows_to_given_columns_and_skus(loaded: Database) -> None:
     ]
 
 
-def test_large_insert_keeps_every_index_and_the_unique_guard(
-    database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(offers, "_BULK_ROWS", 100)  # take the bulk path with a small feed
-    with database.begin() as conn:
-        conn.execute(
-            sa.insert(refurbishers),
-            [{"key": "flexit", "name": "f", "created_at": NOW, "updated_at": NOW}],
-        )
-        assert offers.insert_offers(conn, "flexit", _feed(500), run_id=1, now=NOW) == 500
-    names = {i["name"] for i in sa.inspect(database.engine).get_indexes("offers")}
-    assert {
-        "ix_offers_refurbisher_listed_sku",
-        "ix_offers_refurbisher_updated_at",
-        "ix_offers_ean",
-    } <= names
+def test_unique_index_guards_against_inserting_a_stored_sku_again(loaded: Database) -> None:
+    names = {i["name"] for i in sa.inspect(loaded.engine).get_indexes("offers")}
+    assert {"ix_offers_refurbisher_listed_sku", "ix_offers_ean"} <= names
+    assert "ix_offers_refurbisher_updated_at" not in names  # migration 0003
     duplicate = (sqlite3.IntegrityError, psycopg.errors.UniqueViolation)
     with (
         pytest.raises(duplicate, match=r"UNIQUE|uq_offers_refurbisher_sku"),
-        database.begin() as conn,
+        loaded.begin() as conn,
     ):
-        offers.insert_offers(conn, "flexit", _feed(200), run_id=2, now=LATER)
-    with database.connect() as conn:
-        assert offers.load_offer_index(conn, "flexit").height == 500
+        offers.insert_offers(conn, "flexit", _feed(N + 200).tail(400), run_id=2, now=LATER)
+    with loaded.connect() as conn:
+        assert offers.load_offer_index(conn, "flexit").height == N
+        assert offers.offers_version(conn, "flexit") > 0
 
 
-def test_index_version_moves_with_every_write(loaded: Database) -> None:
+def _version(db: Database, key: str = "flexit") -> int:
+    with db.connect() as conn:
+        return offers.offers_version(conn, key)
+
+
+def test_every_write_changes_the_offers_version_of_its_refurbisher_only(loaded: Database) -> None:
+    seen = [_version(loaded)]
+    other = _version(loaded, "other")
+    change = pl.DataFrame({"sku": ["SKU-00001"], "stock_available": [9]})
+    writes = [
+        lambda c: offers.update_offers(c, "flexit", change, run_id=2, now=LATER),
+        lambda c: offers.unlist_offers(
+            c, "flexit", ["SKU-00002"], reason="stale", run_id=2, now=LATER
+        ),
+        lambda c: offers.insert_offers(c, "flexit", _feed(N + 1).tail(1), run_id=2, now=LATER),
+    ]
+    for write in writes:
+        with loaded.begin() as conn:
+            assert write(conn) == 1
+        seen.append(_version(loaded))
+
+    assert len(set(seen)) == 4 and 0 not in seen
+    assert _version(loaded, "other") == other
+    assert _version(loaded, "nobody") == 0
+
+
+def test_writing_nothing_leaves_the_version_alone(loaded: Database) -> None:
+    before = _version(loaded)
     with loaded.begin() as conn:
-        before = offers.index_version(conn, "flexit")
-        offers.unlist_offers(conn, "flexit", ["SKU-00001"], reason="stale", run_id=2, now=LATER)
-        after = offers.index_version(conn, "flexit")
-        nobody = offers.index_version(conn, "nobody")
-    assert (before, after, nobody) == (NOW, LATER, None)
+        assert offers.update_offers(conn, "flexit", _feed(0), run_id=2, now=LATER) == 0
+        assert offers.unlist_offers(conn, "flexit", [], reason="stale", run_id=2, now=LATER) == 0
+    assert _version(loaded) == before
+
+
+def test_guarded_write_applies_on_the_expected_version_only(loaded: Database) -> None:
+    planned = _version(loaded)
+    change = pl.DataFrame({"sku": ["SKU-00003"], "stock_available": [42]})
+    with loaded.begin() as conn:
+        write = offers.OfferWrite(conn, "flexit", expected=planned)
+        assert write.update(change, run_id=2, now=LATER) == 1
+    first = write.version
+    assert first == _version(loaded) != planned
+
+    with pytest.raises(OffersChangedError) as caught, loaded.begin() as conn:  # stale plan
+        offers.OfferWrite(conn, "flexit", expected=planned).unlist(
+            ["SKU-00003"], reason="vanished", run_id=3, now=LATER
+        )
+    assert str(caught.value) == (
+        f"flexit: the offers changed since version {planned} (now {first}): "
+        "another writer was at work"
+    )
+    with loaded.connect() as conn:
+        stored = offers.load_offer_index(conn, "flexit", skus=pl.Series(["SKU-00003"]))
+    assert (stored["stock_available"][0], stored["listed"][0]) == (42, False)
+    assert _version(loaded) == first
+
+
+def test_write_for_a_refurbisher_not_stored_is_refused(database: Database) -> None:
+    with pytest.raises(StoreError) as caught, database.begin() as conn:
+        offers.insert_offers(conn, "ghost", _feed(1), run_id=1, now=NOW)
+    assert str(caught.value) == (
+        "offers of 'ghost': the refurbisher is not stored (refurbishers.ensure_refurbisher "
+        "comes first)"
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from irp.feeds.diff import (
     ISSUE_BIT,
@@ -16,6 +18,12 @@ from irp.feeds.diff import (
 )
 
 FIELDS = ["sku", "name", "price_purchase_amount"]
+INDEX_SCHEMA = {
+    "sku": pl.String,
+    "row_hash": pl.Int64,
+    "listed": pl.Boolean,
+    "stock_available": pl.Int64,
+}
 
 
 def rows(*records: tuple[str | None, str | None, str | None], settings: str = "s") -> pl.DataFrame:
@@ -51,24 +59,112 @@ def test_split_carries_rows_whose_stored_hash_matches_and_whose_sku_is_single() 
     h = dict(zip(feed["line"], feed["row_hash"], strict=True))
     index = pl.DataFrame(
         {
-            "sku": ["A", "B", "C", "D", "E"],
-            "row_hash": [h[2] | ISSUE_BIT, h[3] + 2, h[4], h[5], UNLISTED_HASH],
-            "listed": [True] * 5,
+            "sku": ["A", "B", "C", "D", "E", "G"],
+            "row_hash": [h[2] | ISSUE_BIT, h[3] + 2, h[4], h[5], UNLISTED_HASH, 77],
+            "listed": [True, True, False, True, True, True],
+            "stock_available": [1, 2, 0, 4, 5, 6],
         }
     )
 
-    carried, fresh = split_unchanged(feed, index)
+    split = split_unchanged(feed, index)
 
-    assert carried.rows() == [(2, "A", True), (4, "C", False)]
-    assert fresh["line"].to_list() == [3, 5, 6, 7, 8]
-    assert fresh.columns == feed.columns
+    assert split.carried.rows() == [
+        (2, "A", h[2] | ISSUE_BIT, True, 1, True),
+        (4, "C", h[4], False, 0, False),
+    ]
+    assert split.fresh["line"].to_list() == [3, 5, 6, 7, 8]
+    assert split.fresh.columns == feed.columns
+    assert split.rest["sku"].to_list() == ["B", "D", "E", "G"]
+    assert (split.listed_before, split.aligned) == (5, False)
+
+
+def test_split_matches_by_position_when_the_feed_keeps_the_index_order() -> None:
+    feed = rows(("A", "same", "1,00"), ("B", "changed", "2,00"), ("C", "same", "3,00"))
+    h = feed["row_hash"].to_list()
+    index = pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "Z"],  # Z: stored, not in the feed (comes last)
+            "row_hash": [h[0], h[1] + 2, h[2] | ISSUE_BIT, 5],
+            "listed": [True, True, True, False],
+            "stock_available": [3, 2, 1, 0],
+        }
+    )
+
+    split = split_unchanged(feed, index)
+
+    assert split.aligned is True
+    assert split.carried.rows() == [
+        (2, "A", h[0], True, 3, False),
+        (4, "C", h[2] | ISSUE_BIT, True, 1, True),
+    ]
+    assert split.fresh["line"].to_list() == [3]
+    assert split.rest["sku"].to_list() == ["B", "Z"]
 
 
 def test_split_against_an_empty_index_keeps_everything_fresh() -> None:
     feed = rows(("A", "x", "1,00"))
-    empty = pl.DataFrame(schema={"sku": pl.String, "row_hash": pl.Int64, "listed": pl.Boolean})
-    carried, fresh = split_unchanged(feed, empty)
-    assert (carried.height, fresh.height) == (0, 1)
+    empty = pl.DataFrame(schema=INDEX_SCHEMA)
+    split = split_unchanged(feed, empty)
+    assert (split.carried.height, split.fresh.height, split.rest.height) == (0, 1, 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    feed_rows=st.lists(
+        st.tuples(st.sampled_from(["A", "B", "C", "D", " E", ""]), st.sampled_from(["x", "y"])),
+        max_size=8,
+    ),
+    kinds=st.lists(
+        st.sampled_from(["same", "issue", "changed", "unlisted"]), min_size=8, max_size=8
+    ),
+    extra=st.lists(st.sampled_from(["F", "G"]), max_size=2, unique=True),
+    data=st.data(),
+)
+def test_split_by_position_and_by_join_agree(
+    feed_rows: list[tuple[str, str]], kinds: list[str], extra: list[str], data: st.DataObject
+) -> None:
+    """The stored index in feed order (aligned when the feed has no duplicate or empty
+    SKU) and the same index shuffled (always joined) give the same split."""
+    feed = rows(*((sku or None, name, "1,00") for sku, name in feed_rows))
+    first: dict[str, int] = {}
+    for sku, row_hash in zip(feed["sku"], feed["row_hash"], strict=True):
+        if sku is not None and sku.strip() not in first:
+            first[sku.strip()] = row_hash
+    skus = [*first, *(e for e in extra if e not in first)]
+    stored_hash = {
+        "same": lambda h: h,
+        "issue": lambda h: h | ISSUE_BIT,
+        "changed": lambda h: h + 2,
+        "unlisted": lambda h: UNLISTED_HASH,
+    }
+    index = pl.DataFrame(
+        {
+            "sku": skus,
+            "row_hash": [
+                stored_hash[k](first.get(s, 40)) for s, k in zip(skus, kinds, strict=False)
+            ],
+            "listed": [k != "unlisted" for k in kinds[: len(skus)]],
+            "stock_available": list(range(len(skus))),
+        },
+        schema=INDEX_SCHEMA,
+    )
+    in_order = split_unchanged(feed, index)
+    order = data.draw(st.permutations(range(index.height)))
+    shuffled = split_unchanged(feed, index[list(order)] if order else index)
+
+    plain = [r[0] for r in feed_rows]
+    unique_and_present = all(plain) and len({k.strip() for k in plain}) == len(plain)
+    assert in_order.aligned is (unique_and_present and index.height > 0 and feed.height > 0)
+    assert shuffled.aligned is (
+        in_order.aligned and order[: feed.height] == list(range(feed.height))
+    )
+    assert in_order.carried.rows() == shuffled.carried.sort("line").rows()
+    assert in_order.fresh.rows() == shuffled.fresh.rows()
+    assert sorted(in_order.rest.rows()) == sorted(shuffled.rest.rows())
+    assert in_order.listed_before == shuffled.listed_before
+    carried = set(in_order.carried["sku"])
+    assert carried.isdisjoint(in_order.rest["sku"])
+    assert carried | set(in_order.rest["sku"]) == set(index["sku"])
 
 
 def test_issue_bit_is_set_only_where_asked() -> None:
@@ -99,7 +195,11 @@ def test_carried_skus_count_as_unchanged_and_never_as_vanished() -> None:
     )
 
     changes = diff_offers(
-        feed, stored, max_price_change_ratio=Decimal("0.5"), carried=pl.Series(["A"])
+        feed,
+        stored.filter(pl.col("sku") != "A"),
+        max_price_change_ratio=Decimal("0.5"),
+        carried=1,
+        listed_before=3,
     )
 
     assert (changes.created.height, changes.updated["sku"].to_list(), changes.unchanged) == (

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from irp.errors import ConfigError, FeedError
 from irp.feeds.numbers import MONEY_DTYPE
-from irp.feeds.price import LevyTable, Pricing, price_offers
+from irp.feeds.price import LevyTable, Pricing, add_breakdown, price_offers
 
 FLEXIT = Pricing(Decimal("10.00"), Decimal("3.18"), Decimal("17"))
 CENT = Decimal("0.01")
@@ -161,3 +161,35 @@ def test_equals_the_decimal_reference(
     row = price_offers(offers([str(purchase)]), pricing).row(0, named=True)
     selling, incl = reference(purchase, pricing)
     assert (row["price_selling_amount"], row["price_selling_amount_incl_vat"]) == (selling, incl)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    purchases=st.lists(cents, min_size=1, max_size=5),
+    shipping=st.integers(0, 10**5).map(lambda c: Decimal(c).scaleb(-2)),
+    margin=st.decimals(min_value=0, max_value=Decimal("99.9"), places=2),
+    mode=st.sampled_from(["markup", "margin"]),
+    vat=st.none() | st.decimals(min_value=0, max_value=1, places=3),
+    by_group=st.booleans(),
+)
+def test_breakdown_added_later_is_the_same_text(
+    purchases: list[Decimal],
+    shipping: Decimal,
+    margin: Decimal,
+    mode: str,
+    vat: Decimal | None,
+    by_group: bool,
+) -> None:
+    levy: Decimal | LevyTable = (
+        LevyTable("product_group", {"Laptops": Decimal("5.00")}, Decimal("1.00"))
+        if by_group
+        else Decimal("3.18")
+    )
+    pricing = Pricing(shipping, levy, margin, margin_mode=mode, vat_rate=vat)
+    frame = offers([str(p) for p in purchases])
+    at_once = price_offers(frame, pricing)
+    later = add_breakdown(price_offers(frame, pricing, breakdown=False), pricing)
+    assert later.columns == [c for c in at_once.columns if c != "price_breakdown"] + [
+        "price_breakdown"
+    ]
+    assert later.select(at_once.columns).rows() == at_once.rows()

@@ -9,7 +9,7 @@
 - ``orders.delivered_at``.
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0003
 Create Date: 2026-11-29 06:40:27
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from irp.store import types as irp_types
 
 revision: str = "0005"
-down_revision: str | None = "0006"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
