@@ -100,7 +100,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(root: Path, secrets: dict[str, str], db_url: str | None) -> Iterator[str]:
+def serve(
+    root: Path, secrets: dict[str, str], db_url: str | None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {**os.environ, **secrets, "IRP_API_TOKENS": f"bench:{TOKEN}", "IRP_ENV": "acceptance"}
     for name in ("IRP_DATABASE_URL", "IRP_QUEUE_URL", "IRP_QUEUE_NAME", "IRP_CONFIG"):
@@ -126,11 +128,47 @@ def serve(root: Path, secrets: dict[str, str], db_url: str | None) -> Iterator[s
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"irp serve did not start; see {root / 'serve.log'}")
             time.sleep(0.2)
-        yield base
+        yield base, process
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
         log.close()
+
+
+@contextmanager
+def profiled(folder: Path | None, name: str, pid: int, seconds: float) -> Iterator[None]:
+    """``py-spy record`` on ``pid`` while the block runs (collapsed stacks), if asked."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{name}.txt"
+    spy = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--rate",
+            "50",
+            "--threads",
+            "--gil",
+            "--duration",
+            str(int(seconds)),
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
+        print(f"   profile: {out}")
 
 
 def listed_skus(base: str) -> list[str]:
@@ -259,16 +297,18 @@ def run(backend: str, args: argparse.Namespace) -> None:
         with (
             sandbox(root) as sb,
             database(backend) as db_url,
-            serve(root, sb["secrets"], db_url) as base,
+            serve(root, sb["secrets"], db_url) as (base, process),
         ):
             skus = listed_skus(base)
-            rate = throughput(base, skus, args.clients, args.burst_seconds, "T")
-            print(
-                f"1. throughput, {args.clients} clients, {args.burst_seconds:g} s: "
-                f"{rate:.0f} orders/s accepted"
-            )
-            time.sleep(args.settle)  # let the burst drain before the measured phase
-            latencies, errors, planned = fixed_rate(base, skus, args.rate, args.seconds, "F")
+            if args.burst_seconds > 0:
+                rate = throughput(base, skus, args.clients, args.burst_seconds, "T")
+                print(
+                    f"1. throughput, {args.clients} clients, {args.burst_seconds:g} s: "
+                    f"{rate:.0f} orders/s accepted"
+                )
+                time.sleep(args.settle)  # let the burst drain before the measured phase
+            with profiled(args.profile, f"{backend}", process.pid, args.seconds + 10):
+                latencies, errors, planned = fixed_rate(base, skus, args.rate, args.seconds, "F")
             print(
                 f"2. {args.rate:g} orders/s for {args.seconds:g} s ({len(latencies)} POSTs): "
                 f"p50 {ms(statistics.median(latencies))}, p99 {ms(percentile(latencies, 0.99))}, "
@@ -291,6 +331,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--burst-seconds", type=float, default=10.0)
     parser.add_argument("--settle", type=float, default=15.0)
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy the server into this folder"
+    )
     args = parser.parse_args()
     print(
         f"{platform.system()} {platform.release()} {platform.machine()}, {os.cpu_count()} cores, "

@@ -37,6 +37,8 @@ class ServiceProcess:
     def __init__(self, service: Service, *, workers: int, scheduler: bool) -> None:
         self.service = service
         self.workers = WorkerPool(service, workers) if workers > 0 else None
+        if self.workers is not None:
+            service.local_runner = self.workers.run_local
         self.scheduler = Scheduler(service) if scheduler else None
         self.watcher = ConfigWatcher(service)
         self._on_stop: list[Callable[[], None]] = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from irp.config import Config, load_config
 from irp.errors import ConfigErrors, IrpError
+from irp.jobs.intake import GroupIntake
 from irp.jobs.queue import QueueSettings, open_queue
 from irp.redact import install_redaction
 from irp.store.db import Database, default_database_url, open_database
@@ -75,6 +76,10 @@ class Service:
         self._reload_lock = threading.Lock()
         self._idle = threading.Condition()
         self.tasks: Tasks = Tasks(queue, self)
+        self.intake = GroupIntake(db)
+        # Runs a piece of work on a thread of this process's workers (name, work);
+        # None when this process has no workers (irp serve --no-worker).
+        self.local_runner: Callable[[str, Callable[[], None]], None] | None = None
 
     @classmethod
     def open(

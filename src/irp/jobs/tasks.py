@@ -6,11 +6,15 @@
   work. ``None`` means every refurbisher.
 
   Wake-ups are coalesced at both ends, which keeps a burst of orders from turning
-  into a burst of passes: the sender sends one per refurbisher per
-  :data:`COALESCE_SECONDS` (at the end of the window, so it follows every commit it
-  stands for), and a process runs one pass per refurbisher at a time — a wake-up that
-  arrives meanwhile makes that pass run once more instead of starting a second one.
-  Within a pass ``order.max_concurrency`` requests run at once.
+  into a burst of passes: a process runs one pass per refurbisher at a time — a
+  wake-up that arrives meanwhile makes that pass run once more instead of starting a
+  second one (or queueing a message) — and a message is sent at most once per
+  refurbisher per :data:`COALESCE_SECONDS` (at the end of the window, so it follows
+  every commit it stands for). A process with workers of its own (``irp serve``
+  without ``--no-worker``) wakes its own pass directly for the orders it accepts,
+  without the queue (``local=True``); the sweep always goes through the queue, so
+  every worker process shares what is due. Within a pass ``order.max_concurrency``
+  requests run at once.
 - ``sync(refurbisher, slot)`` — one offer sync (:func:`irp.feeds.sync.sync_offers`).
   With a ``slot`` (a scheduled sync) it is skipped when a sync already started since
   that slot: a repeated message runs nothing twice.
@@ -64,15 +68,28 @@ class Tasks:
 
     # -- sending ---------------------------------------------------------------------
 
-    def wake_orders(self, refurbisher: str | None) -> None:
-        """Queue an order pass for ``refurbisher`` (None: all), within COALESCE_SECONDS.
+    def wake_orders(self, refurbisher: str | None, *, local: bool = False) -> None:
+        """Have an order pass run for ``refurbisher`` (None: all), soon.
 
-        Call it after the commit that made the work due: the wake-up leaves after it.
+        Call it after the commit that made the work due: the wake-up follows it. A pass
+        of ``refurbisher`` running in this process runs once more; otherwise, with
+        ``local`` and workers in this process, one starts here at once; otherwise a
+        message is queued within COALESCE_SECONDS.
         """
+        runner = self.service.local_runner if local else None
         with self._lock:
-            if refurbisher in self._waking:
+            if refurbisher in self._running:
+                self._again.add(refurbisher)
                 return
-            self._waking.add(refurbisher)
+            if runner is not None:
+                self._running.add(refurbisher)
+            elif refurbisher in self._waking:
+                return
+            else:
+                self._waking.add(refurbisher)
+        if runner is not None:
+            runner(f"orders-{refurbisher or 'all'}", lambda: self._run_reserved(refurbisher))
+            return
         timer = threading.Timer(COALESCE_SECONDS, self._send_wake, args=(refurbisher,))
         timer.daemon = True
         timer.start()
@@ -114,6 +131,10 @@ class Tasks:
                 self._again.add(refurbisher)
                 return
             self._running.add(refurbisher)
+        self._run_reserved(refurbisher)
+
+    def _run_reserved(self, refurbisher: str | None) -> None:
+        """Run passes of ``refurbisher`` (already marked running) until none is asked for."""
         try:
             while True:
                 with _task("orders", refurbisher=refurbisher):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,16 +39,33 @@ class WorkerPool:
             for n in range(concurrency)
         ]
         self._queue_down = False
+        self._lock = threading.Lock()
+        self._local: list[threading.Thread] = []
 
     def start(self) -> None:
         for thread in self.threads:
             thread.start()
 
+    def run_local(self, name: str, work: Callable[[], None]) -> None:
+        """Run ``work`` (an order pass this process woke itself) on a thread of its own.
+
+        Not through the queue: a blocking Redis read would hold the wake-up for up to
+        a second. :meth:`join` waits for these threads too, so a stop still lets the
+        pass finish its requests.
+        """
+        thread = threading.Thread(target=work, name=f"irp-{name}", daemon=True)
+        with self._lock:
+            self._local = [t for t in self._local if t.is_alive()]
+            self._local.append(thread)
+        thread.start()
+
     def join(self, timeout: float | None = None) -> bool:
         """Wait for every thread to finish; False if some still run after ``timeout``."""
-        for thread in self.threads:
+        with self._lock:
+            threads = self.threads + self._local
+        for thread in threads:
             thread.join(timeout)
-        return not any(thread.is_alive() for thread in self.threads)
+        return not any(thread.is_alive() for thread in threads)
 
     def _work(self) -> None:
         service = self.service

@@ -23,6 +23,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -386,9 +387,33 @@ class IntakeResult:
         return {"id": self.id, "result": self.result, "message": self.message}
 
 
+STORE_CHUNK = 500  # orders stored per transaction: one commit for many (group commit)
+
+
 def accept_orders(db: Database, config: Config, raws: Iterable[object]) -> list[IntakeResult]:
-    """Take each inbound order on its own: accepted, unchanged, or refused with a reason."""
-    return [accept_order(db, config, raw, index) for index, raw in enumerate(raws)]
+    """Take each inbound order on its own: accepted, unchanged, or refused with a reason.
+
+    Every order is judged alone (a refusal never affects the others), but the valid
+    ones are stored together, up to :data:`STORE_CHUNK` per transaction: one commit
+    (one fsync) for many orders. ``irp orders add`` and ``POST /api/orders`` call this;
+    the service also hands it the orders of concurrent requests together
+    (:mod:`irp.jobs.intake`).
+    """
+    raws = list(raws)
+    results: list[IntakeResult | None] = [None] * len(raws)
+    valid: list[tuple[int, ValidOrder]] = []
+    with db.begin() as conn:  # read only: the offers the lines snapshot
+        for index, raw in enumerate(raws):
+            try:
+                valid.append((index, validate_order(conn, config, raw, index)))
+            except OrderError as exc:
+                results[index] = IntakeResult(order_id_of(raw), "refused", str(exc))
+    for start in range(0, len(valid), STORE_CHUNK):
+        chunk = valid[start : start + STORE_CHUNK]
+        stored = _store(db, [order for _, order in chunk])
+        for (index, _), result in zip(chunk, stored, strict=True):
+            results[index] = result
+    return [result for result in results if result is not None]
 
 
 def accept_order(db: Database, config: Config, raw: object, index: int = 0) -> IntakeResult:
@@ -398,45 +423,57 @@ def accept_order(db: Database, config: Config, raw: object, index: int = 0) -> I
             order = validate_order(conn, config, raw, index)
     except OrderError as exc:
         return IntakeResult(order_id_of(raw), "refused", str(exc))
+    return _store(db, [order])[0]
+
+
+def _store(db: Database, batch: Sequence[ValidOrder]) -> list[IntakeResult]:
+    # Read-then-write: BEGIN IMMEDIATE on SQLite, or another writer between our read and
+    # our insert fails the insert at once with "database is locked".
+    # Inserted in id order (stable: the first of two equal ids still wins), so two
+    # batches on PostgreSQL that share ids wait for each other instead of deadlocking.
+    order = sorted(range(len(batch)), key=lambda n: batch[n].id)
+    results: list[IntakeResult | None] = [None] * len(batch)
+    with db.write_transaction() as conn:
+        now = database_now(conn)
+        for n in order:
+            results[n] = _store_one(conn, batch[n], now)
+    return [result for result in results if result is not None]
+
+
+def _store_one(conn: sa.Connection, order: ValidOrder, now: datetime) -> IntakeResult:
+    """Store one order inside the batch's transaction, in a savepoint of its own."""
+    existing = _stored_hash(conn, order.id)
+    if existing is not None:  # stored before, or earlier in this very batch
+        return _compared(order, *existing)
     try:
-        return _store(db, order)
+        with conn.begin_nested():
+            conn.execute(
+                sa.insert(orders_table).values(
+                    id=order.id,
+                    refurbisher=order.refurbisher,
+                    order_number=order.order_number,
+                    status=str(OrderStatus.PENDING),
+                    content=order.content,
+                    content_hash=order.content_hash,
+                    currency=order.currency,
+                    attempts=0,
+                    next_attempt_at=now,
+                    lookup_not_found_count=0,
+                    resend_allowed=False,
+                    version=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            conn.execute(sa.insert(lines_table), order.line_rows())
+            record_accepted(conn, order.id)
     except sa.exc.IntegrityError:
-        # Another intake of the same id won the race between our check and our insert.
-        with db.begin() as conn:
-            existing = _stored_hash(conn, order.id)
+        # Another process's intake of the same id committed between our read and our
+        # insert (PostgreSQL; SQLite's BEGIN IMMEDIATE lets no one in between).
+        existing = _stored_hash(conn, order.id)
         if existing is None:  # the conflict was not on the id: a real store error
             raise
         return _compared(order, *existing)
-
-
-def _store(db: Database, order: ValidOrder) -> IntakeResult:
-    # Read-then-write: BEGIN IMMEDIATE on SQLite, or another writer between our read and
-    # our insert fails the insert at once with "database is locked".
-    with db.write_transaction() as conn:
-        existing = _stored_hash(conn, order.id)
-        if existing is not None:
-            return _compared(order, *existing)
-        now = database_now(conn)
-        conn.execute(
-            sa.insert(orders_table).values(
-                id=order.id,
-                refurbisher=order.refurbisher,
-                order_number=order.order_number,
-                status=str(OrderStatus.PENDING),
-                content=order.content,
-                content_hash=order.content_hash,
-                currency=order.currency,
-                attempts=0,
-                next_attempt_at=now,
-                lookup_not_found_count=0,
-                resend_allowed=False,
-                version=0,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        conn.execute(sa.insert(lines_table), order.line_rows())
-        record_accepted(conn, order.id)
     return IntakeResult(order.id, "accepted", f"{order.id}: accepted")
 
 

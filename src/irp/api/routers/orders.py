@@ -29,9 +29,10 @@ from irp.errors import OrderError
 from irp.jobs.service import Service
 from irp.logs import log_context
 from irp.orders.actions import ActionResult, resolve_order, retry_order
-from irp.orders.intake import IntakeResult, accept_orders, order_id_of
+from irp.orders.intake import IntakeResult, order_id_of
 from irp.orders.queries import list_orders_page, show_order
 from irp.orders.results import order_result
+from irp.orders.states import OrderStatus
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 log = logging.getLogger(__name__)
@@ -70,10 +71,14 @@ async def post_orders(request: Request, service: ServiceDep) -> Response:
         )
     one = not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
     with log_context(order_id=order_id_of(raws[0]) if one and raws else None):
-        config = service.config()
-        results = await run_in_threadpool(accept_orders, service.db, config, raws)
-        if one:  # the status as accepted, read before a worker is woken to send it
-            answer = await run_in_threadpool(_one_answer, service, results[0])
+        # accept_orders, with the orders of concurrent requests in one transaction
+        results = await run_in_threadpool(service.intake.accept, service.config(), raws)
+        if one:  # the status as stored, before a worker is woken to send it
+            result = results[0]
+            if result.result == "accepted":
+                answer = _one_answer(result, OrderStatus.PENDING)
+            else:
+                answer = await run_in_threadpool(_stored_answer, service, result)
         else:
             answer = JsonText([result.to_json() for result in results], status_code=200)
         _wake_accepted(service, raws, results)
@@ -88,15 +93,18 @@ def _wake_accepted(service: Service, raws: list[object], results: list[IntakeRes
             key = raw.get("refurbisher")
             if isinstance(key, str) and key not in woken:
                 woken.add(key)
-                service.tasks.wake_orders(key)
+                service.tasks.wake_orders(key, local=True)
 
 
-def _one_answer(service: Service, result: IntakeResult) -> Response:
+def _stored_answer(service: Service, result: IntakeResult) -> Response:
     if result.result == "refused":
         raise HTTPException(409 if result.conflict else 422, result.message)
     assert result.id is not None
     with service.db.connect() as conn:
-        status = order_result(conn, result.id).status
+        return _one_answer(result, order_result(conn, result.id).status)
+
+
+def _one_answer(result: IntakeResult, status: OrderStatus) -> Response:
     body = {
         "id": result.id,
         "result": result.result,
@@ -217,6 +225,6 @@ def _action_answer(service: Service, result: ActionResult) -> Response:
     log.info("%s", result.message)
     if result.to_status == "pending":
         with service.db.connect() as conn:
-            service.tasks.wake_orders(order_result(conn, result.id).refurbisher)
+            service.tasks.wake_orders(order_result(conn, result.id).refurbisher, local=True)
     body: dict[str, Any] = result.to_json()
     return JsonText(body)
