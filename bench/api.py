@@ -51,6 +51,10 @@ IRP = str(Path(sys.executable).with_name("irp"))
 TOKEN = "bench-" + "0" * 24
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+SHAPES = {
+    "serve": "irp serve (API, scheduler, 4 worker threads in one process)",
+    "split": "irp serve --no-worker + one irp worker (4 threads)",
+}
 
 
 def _sandbox_process(root: str, ready: Any, stop: Any) -> None:
@@ -101,38 +105,52 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    root: Path, secrets: dict[str, str], db_url: str | None
+    root: Path, secrets: dict[str, str], db_url: str | None, shape: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``irp serve`` (shape ``serve``), or ``irp serve --no-worker`` + ``irp worker``
+    (shape ``split``); the base URL and the process that takes the HTTP requests."""
     port = free_port()
     env = {**os.environ, **secrets, "IRP_API_TOKENS": f"bench:{TOKEN}", "IRP_ENV": "acceptance"}
     for name in ("IRP_DATABASE_URL", "IRP_QUEUE_URL", "IRP_QUEUE_NAME", "IRP_CONFIG"):
         env.pop(name, None)
     if db_url:
         env["IRP_DATABASE_URL"] = db_url
-    log = (root / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [IRP, "--config", str(root / "irp.json"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
+    config = ["--config", str(root / "irp.json")]
+    commands = [[IRP, *config, "serve", "--port", str(port)]]
+    if shape == "split":
+        commands = [[*commands[0], "--no-worker"], [IRP, *config, "worker"]]
+    processes: list[subprocess.Popen[bytes]] = []
+    logs = []
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"irp serve did not start; see {root / 'serve.log'}")
-            time.sleep(0.2)
-        yield base, process
+        for n, command in enumerate(commands):
+            logs.append((root / f"serve-{n}.log").open("wb"))
+            processes.append(
+                subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=logs[-1])
+            )
+            if n == 0:
+                base = f"http://127.0.0.1:{port}"
+                _wait_healthy(base, processes[0], root)
+        yield base, processes[0]
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(60)
-        log.close()
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(60)
+        for log in logs:
+            log.close()
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], root: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"irp serve did not start; see {root / 'serve-0.log'}")
+        time.sleep(0.2)
 
 
 @contextmanager
@@ -290,14 +308,14 @@ def ms(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
 
 
-def run(backend: str, args: argparse.Namespace) -> None:
-    print(f"\n== {backend}")
+def run(backend: str, shape: str, args: argparse.Namespace) -> None:
+    print(f"\n== {backend}, {SHAPES[shape]}")
     with tempfile.TemporaryDirectory(prefix="irp-bench-api-") as tmp:
         root = Path(tmp)
         with (
             sandbox(root) as sb,
             database(backend) as db_url,
-            serve(root, sb["secrets"], db_url) as (base, process),
+            serve(root, sb["secrets"], db_url, shape) as (base, process),
         ):
             skus = listed_skus(base)
             if args.burst_seconds > 0:
@@ -307,7 +325,7 @@ def run(backend: str, args: argparse.Namespace) -> None:
                     f"{rate:.0f} orders/s accepted"
                 )
                 time.sleep(args.settle)  # let the burst drain before the measured phase
-            with profiled(args.profile, f"{backend}", process.pid, args.seconds + 10):
+            with profiled(args.profile, f"{backend}-{shape}", process.pid, args.seconds + 10):
                 latencies, errors, planned = fixed_rate(base, skus, args.rate, args.seconds, "F")
             print(
                 f"2. {args.rate:g} orders/s for {args.seconds:g} s ({len(latencies)} POSTs): "
@@ -326,6 +344,7 @@ def run(backend: str, args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--shape", choices=[*SHAPES, "both"], default="both")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
@@ -340,7 +359,8 @@ def main() -> None:
         f"Python {platform.python_version()}"
     )
     for backend in ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]:
-        run(backend, args)
+        for shape in SHAPES if args.shape == "both" else [args.shape]:
+            run(backend, shape, args)
 
 
 if __name__ == "__main__":

@@ -1,27 +1,22 @@
 """Group commit for HTTP intake: the orders of concurrent requests stored together.
 
-Each ``POST /api/orders`` waits for the commit of its own orders, as before; but
-while one batch is being stored, the requests that arrive queue up, and the next
-batch stores all of them in one call of :func:`irp.orders.intake.accept_orders` —
-the very function ``irp orders add`` uses, with the same checks, idempotency and
-messages — so in one transaction, with one commit. Under load that turns hundreds of
-small write transactions a second (each a commit, and on SQLite a turn at the one
-write lock) into a few large ones; a lone request is stored at once, without waiting
-for company.
-
-There is no thread of its own: the first request to find no batch running stores
-the waiting ones (leader), then hands the lead to the first request that queued
-meanwhile (so no request stores batch after batch for the others while its own
-answer waits). If a batch fails as a whole (the database went away), each of its
-requests is stored on its own again, so one request's failure is its own.
+Each ``POST /api/orders`` waits for the commit of its own orders, as before; but the
+requests that arrive while one batch is being stored are stored together next
+(:class:`irp.orders.group.GroupCommit`), in one call of
+:func:`irp.orders.intake.accept_orders` — the very function ``irp orders add`` uses,
+with the same checks, idempotency and messages — so in one transaction with one
+commit. Under load that turns hundreds of small write transactions a second (each a
+commit, and on SQLite a turn at the one write lock) into a few large ones. If a
+batch fails as a whole (the database went away), each of its requests is stored on
+its own again, so a failure stays with the request it belongs to.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from irp.orders.group import GroupCommit
 from irp.orders.intake import IntakeResult, accept_orders
 
 if TYPE_CHECKING:
@@ -30,23 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["GroupIntake"]
 
-MAX_BATCH_ORDERS = 500  # orders taken into one batch (a request is never split)
+MAX_BATCH_ORDERS = 500  # orders stored in one transaction (a request is never split)
 
-
-class _Request:
-    def __init__(self, config: Config, raws: list[object]) -> None:
-        self.config = config
-        self.raws = raws
-        self.results: list[IntakeResult] | None = None
-        self.error: BaseException | None = None
-        self.leads = False
-        self.turn = threading.Event()  # set when done, or when this request leads
-
-    def outcome(self) -> list[IntakeResult]:
-        if self.error is not None:
-            raise self.error
-        assert self.results is not None
-        return self.results
+_Request = tuple["Config", list[object]]
 
 
 class GroupIntake:
@@ -54,77 +35,45 @@ class GroupIntake:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._lock = threading.Lock()
-        self._waiting: list[_Request] = []
-        self._busy = False  # a leader is storing a batch
+        self._group: GroupCommit[_Request, list[IntakeResult]] = GroupCommit(
+            self._store, max_batch=MAX_BATCH_ORDERS
+        )
 
     def accept(self, config: Config, raws: Sequence[object]) -> list[IntakeResult]:
         """Validate and store ``raws`` (one result each, in order), maybe with others'."""
-        request = _Request(config, list(raws))
-        with self._lock:
-            self._waiting.append(request)
-            lead = not self._busy
-            self._busy = True
-        if not lead:
-            request.turn.wait()
-            if not request.leads:
-                return request.outcome()
-        try:
-            self._store(self._take())
-        finally:
-            self._hand_over()
-        return request.outcome()
+        raws = list(raws)
+        return self._group.submit((config, raws), size=max(len(raws), 1))
 
-    def _take(self) -> list[_Request]:
-        with self._lock:
-            batch: list[_Request] = []
-            count = 0
-            while self._waiting:
-                size = len(self._waiting[0].raws)
-                if batch and count + size > MAX_BATCH_ORDERS:
-                    break
-                count += size
-                batch.append(self._waiting.pop(0))
-            return batch
-
-    def _hand_over(self) -> None:
-        with self._lock:
-            if self._waiting:
-                successor = self._waiting[0]
-                successor.leads = True
-                successor.turn.set()
-            else:
-                self._busy = False
-
-    def _store(self, batch: list[_Request]) -> None:
-        try:
-            by_config: dict[int, list[_Request]] = {}
-            for request in batch:  # a reload between two requests: each keeps its config
-                by_config.setdefault(id(request.config), []).append(request)
-            for group in by_config.values():
-                self._store_group(group)
-        finally:
-            for request in batch:
-                if request.results is None and request.error is None:
-                    request.error = RuntimeError("the intake batch stopped before this request")
-                request.leads = False
-                request.turn.set()
-
-    def _store_group(self, group: list[_Request]) -> None:
-        config = group[0].config
-        try:
-            results = accept_orders(self.db, config, [raw for r in group for raw in r.raws])
-        except Exception as exc:
-            if len(group) == 1:
-                group[0].error = exc
-                return
-            for request in group:  # each on its own: a failure stays with its request
-                try:
-                    request.results = accept_orders(self.db, config, request.raws)
-                except Exception as exc:
-                    request.error = exc
-            return
+    def _store(self, batch: Sequence[_Request]) -> list[list[IntakeResult] | BaseException]:
+        results: list[list[IntakeResult] | BaseException] = []
         start = 0
-        for request in group:
-            request.results = results[start : start + len(request.raws)]
-            start += len(request.raws)
+        while start < len(batch):  # a reload between two requests: each keeps its config
+            config = batch[start][0]
+            end = start
+            while end < len(batch) and batch[end][0] is config:
+                end += 1
+            results.extend(self._store_group(config, [raws for _, raws in batch[start:end]]))
+            start = end
+        return results
+
+    def _store_group(
+        self, config: Config, requests: list[list[object]]
+    ) -> list[list[IntakeResult] | BaseException]:
+        try:
+            merged = accept_orders(self.db, config, [raw for raws in requests for raw in raws])
+        except Exception as exc:
+            if len(requests) == 1:
+                return [exc]
+            return [self._alone(config, raws) for raws in requests]
+        results: list[list[IntakeResult] | BaseException] = []
+        start = 0
+        for raws in requests:
+            results.append(merged[start : start + len(raws)])
+            start += len(raws)
+        return results
+
+    def _alone(self, config: Config, raws: list[object]) -> list[IntakeResult] | BaseException:
+        try:
+            return accept_orders(self.db, config, raws)
+        except Exception as exc:
+            return exc

@@ -30,12 +30,26 @@ until it commits, so nothing is left half-claimed.
 due or ``stop`` is set; ``stop`` is checked before every claim, so a service shutting
 down stops taking work and lets the in-flight requests finish. A ``RateLimiter`` spaces
 the claims.
+
+**Batches.** A work that also has ``claim_batch`` (:class:`BatchWork`; submissions do)
+is claimed for every idle worker at once: the thread whose turn it is to claim takes,
+in one write transaction, as many due items as there are workers free to send them
+right now (each with its own compare-and-set and lease; ``SKIP LOCKED`` on
+PostgreSQL, so two processes never claim one item), keeps one and hands the others to
+the idle workers, which send them at once — an item never waits for a busy worker, so
+no lease runs while nothing is sent. With a rate limit, claims stay one at a time.
+Answers are recorded in batches too: the workers whose answers arrive while another
+batch is being written are applied together in one transaction
+(:class:`~irp.orders.group.GroupCommit`), each in a savepoint of its own, so a bug in
+one apply rolls back that item only (it keeps its lease, as above).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass
@@ -45,10 +59,11 @@ from typing import Any, Generic, Protocol, TypeVar
 import sqlalchemy as sa
 
 from irp.logs import log_context
+from irp.orders.group import GroupCommit
 from irp.orders.sender import Answer, OrderSender, RateLimiter, Request
 from irp.store.db import Database, database_now
 
-__all__ = ["Claimed", "Done", "Work", "next_due", "run_work"]
+__all__ = ["BatchWork", "Claimed", "Done", "Work", "next_due", "run_work"]
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +118,24 @@ class Work(Protocol[T, V, R]):
         ...
 
 
-def next_due(query: SelectT) -> SelectT:
-    """``query`` (the ids of due items, in order) for a claim: the first unlocked one.
+class BatchWork(Work[T, V, R], Protocol[T, V, R]):
+    """A work whose due items can be claimed several at a time."""
+
+    def claim_batch(
+        self, conn: sa.Connection, now: datetime, limit: int
+    ) -> list[Claimed[T] | Done[R]]:
+        """Claim up to ``limit`` due items inside ``conn``'s write transaction."""
+        ...
+
+
+def next_due(query: SelectT, limit: int = 1) -> SelectT:
+    """``query`` (the ids of due items, in order) for a claim: the first ``limit`` unlocked.
 
     On PostgreSQL, ``FOR UPDATE SKIP LOCKED``: a row another worker is claiming right
     now is skipped instead of waited for. SQLite ignores the clause; its claims are
     serialised by ``BEGIN IMMEDIATE``.
     """
-    return query.limit(1).with_for_update(skip_locked=True)
+    return query.limit(limit).with_for_update(skip_locked=True)
 
 
 def run_work(
@@ -151,8 +176,15 @@ class _Run(Generic[T, V, R]):
         self._lock = threading.Lock()
         self._results: list[tuple[int, R]] = []
         self._claims = 0
+        self._claim_lock = threading.Lock()  # one thread claims at a time
+        self._ready: deque[tuple[int, Claimed[T] | Done[R]]] = deque()  # for idle workers
+        self._alive = 0  # worker threads still looping
+        self._busy = 0  # ... of which sending or applying an item
+        self._batch = getattr(work, "claim_batch", None) if limiter is None else None
+        self._answers: GroupCommit[_Answer[T, V], R] = GroupCommit(self._apply_batch)
 
     def run(self, workers: int) -> list[R]:
+        self._alive = max(workers, 1)
         if workers <= 1:
             self._loop()
         else:
@@ -173,30 +205,63 @@ class _Run(Generic[T, V, R]):
 
     def _loop(self) -> None:
         try:
-            while not self._stopped():
-                if self.limiter is not None:
-                    self.limiter.wait()
-                    if self._stopped():
-                        return
-                item = self._claim()
+            while True:
+                item = self._next()
                 if item is None:
                     return
                 order, claimed = item
-                result = claimed.result if isinstance(claimed, Done) else self._deliver(claimed)
+                try:
+                    result = claimed.result if isinstance(claimed, Done) else self._deliver(claimed)
+                finally:
+                    with self._lock:
+                        self._busy -= 1
                 with self._lock:
                     self._results.append((order, result))
         except BaseException:
             self.halt.set()  # a failed claim, a kill, Ctrl-C: no worker claims anything more
+            with self._lock:
+                self._alive -= 1
             raise
 
-    def _claim(self) -> tuple[int, Claimed[T] | Done[R]] | None:
-        with self.db.write_transaction() as conn:
-            claimed = self.work.claim_next(conn, self._now(conn))
-        if claimed is None:
-            return None
+    def _next(self) -> tuple[int, Claimed[T] | Done[R]] | None:
+        """The next item for this worker: one claimed for it by another, or a new claim.
+
+        Items already claimed are always handed out, even once ``stop`` is set: they
+        hold a lease and an attempt, and must be sent and answered.
+        """
+        with self._claim_lock:
+            with self._lock:
+                if self._ready:
+                    self._busy += 1
+                    return self._ready.popleft()
+            if self.limiter is not None and not self._stopped():
+                self.limiter.wait()
+            claimed = [] if self._stopped() else self._claim(self._idle())
+            with self._lock:
+                if not claimed:
+                    self._alive -= 1  # before the claim lock is released: no one counts it
+                    return None
+                self._ready.extend(claimed[1:])
+                self._busy += 1
+                return claimed[0]
+
+    def _idle(self) -> int:
+        """Workers free to send right now: this one and those waiting for their turn."""
         with self._lock:
-            self._claims += 1
-            return self._claims, claimed
+            return max(self._alive - self._busy, 1)
+
+    def _claim(self, limit: int) -> list[tuple[int, Claimed[T] | Done[R]]]:
+        with self.db.write_transaction() as conn:
+            now = self._now(conn)
+            if self._batch is not None and limit > 1:
+                items: list[Claimed[T] | Done[R]] = self._batch(conn, now, limit)
+            else:
+                one = self.work.claim_next(conn, now)
+                items = [] if one is None else [one]
+        with self._lock:
+            numbered = [(self._claims + n + 1, item) for n, item in enumerate(items)]
+            self._claims += len(items)
+        return numbered
 
     def _deliver(self, claimed: Claimed[T]) -> R:
         with log_context(order_id=claimed.item_id):
@@ -206,13 +271,42 @@ class _Run(Generic[T, V, R]):
         try:
             answer = self.sender.send(claimed.request)
             verdict = self.work.classify(claimed, answer, self.fixed_now or datetime.now(UTC))
-            with self.db.write_transaction() as conn:
-                return self.work.apply(conn, claimed, answer, verdict, self._now(conn))
+            return self._answers.submit(_Answer(claimed, answer, verdict))
         except Exception as exc:
-            log.exception(
-                "%s %s: IRP failed while handling it (a bug, not the refurbisher's doing); "
-                "it keeps its lease and the run goes on",
-                self.work.name,
-                claimed.item_id,
-            )
+            self._log_bug(claimed)
             return self.work.abandoned(claimed, exc)
+
+    def _log_bug(self, claimed: Claimed[T]) -> None:
+        log.exception(
+            "%s %s: IRP failed while handling it (a bug, not the refurbisher's doing); "
+            "it keeps its lease and the run goes on",
+            self.work.name,
+            claimed.item_id,
+        )
+
+    def _apply_batch(self, answers: Sequence[_Answer[T, V]]) -> list[R | BaseException]:
+        """Record several answers in one transaction, each in a savepoint of its own."""
+        results: list[R | BaseException] = []
+        with self.db.write_transaction() as conn:
+            now = self._now(conn)
+            for item in answers:
+                with log_context(order_id=item.claimed.item_id):
+                    try:
+                        with conn.begin_nested():
+                            result = self.work.apply(
+                                conn, item.claimed, item.answer, item.verdict, now
+                            )
+                    except Exception as exc:  # rolled back to the savepoint: keeps its lease
+                        self._log_bug(item.claimed)
+                        result = self.work.abandoned(item.claimed, exc)
+                results.append(result)
+        return results
+
+
+@dataclass(frozen=True)
+class _Answer(Generic[T, V]):
+    """A sent item's answer and what it means, waiting to be recorded."""
+
+    claimed: Claimed[T]
+    answer: Answer
+    verdict: V

@@ -214,20 +214,44 @@ class SubmitWork:
         self, conn: sa.Connection, now: datetime
     ) -> Claimed[Sending] | Done[SubmitResult] | None:
         """Render and claim the next due order, with its attempt row; or None."""
-        claimable = sa.and_(
+        claimed = self.claim_batch(conn, now, 1)
+        return claimed[0] if claimed else None
+
+    def claim_batch(
+        self, conn: sa.Connection, now: datetime, limit: int
+    ) -> list[Claimed[Sending] | Done[SubmitResult]]:
+        """Render and claim up to ``limit`` due orders, oldest first, each on its own.
+
+        The ids are selected ``FOR UPDATE SKIP LOCKED`` (PostgreSQL): another process
+        claiming at the same moment gets other orders. Each order still moves by its
+        own compare-and-set; one the breaker stopped meanwhile is left out.
+        """
+        claimable = self._claimable(now)
+        order_ids = conn.execute(
+            next_due(
+                sa.select(orders.c.id)
+                .where(claimable)
+                .order_by(orders.c.next_attempt_at, orders.c.created_at, orders.c.id),
+                limit,
+            )
+        ).scalars()
+        claimed = []
+        for order_id in list(order_ids):
+            item = self._claim(conn, order_id, claimable)
+            if item is not None:
+                claimed.append(item)
+        return claimed
+
+    def _claimable(self, now: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(
             orders.c.refurbisher == self.ref.key,
             _due_condition(now),
             breaker.not_paused(orders.c.refurbisher),
         )
-        order_id = conn.execute(
-            next_due(
-                sa.select(orders.c.id)
-                .where(claimable)
-                .order_by(orders.c.next_attempt_at, orders.c.created_at, orders.c.id)
-            )
-        ).scalar_one_or_none()
-        if order_id is None:
-            return None
+
+    def _claim(
+        self, conn: sa.Connection, order_id: str, claimable: sa.ColumnElement[bool]
+    ) -> Claimed[Sending] | Done[SubmitResult] | None:
         row = conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().one()
         lines = conn.execute(
             sa.select(order_lines)
