@@ -5,8 +5,9 @@ shipped (with tracking), delivered and cancelled are each an event in ``order_ev
 inserted on the connection (and so in the transaction) that made the change — the
 event exists exactly when the change does. :func:`irp.orders.states.transition` calls
 :func:`record_transition` after every successful compare-and-set, intake calls
-:func:`record_accepted`, and a further parcel of an order that
-already shipped is an ``order.shipment`` event (its state does not change).
+:func:`record_accepted_many` for the orders it stored (:func:`record_accepted` for
+one), and a further parcel of an order that already shipped is an
+``order.shipment`` event (its state does not change).
 
 Internal steps are not events: ``pending -> submitting``, a retriable attempt's
 ``submitting -> pending`` and a state kept (``uncertain -> uncertain`` while lookups go
@@ -25,20 +26,21 @@ lock is held only from the insert to the commit of short transactions).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from irp.store.db import database_now
-from irp.store.tables import order_events, orders
+from irp.store.tables import order_events, orders, shipments
 
 __all__ = [
     "EVENT_TYPES",
     "event_document",
     "iso_utc",
     "record_accepted",
+    "record_accepted_many",
     "record_event",
     "record_transition",
 ]
@@ -115,29 +117,67 @@ def record_event(
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOCK_KEY})
+    _lock_event_ids(conn)
     order = conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().one()
     now = database_now(conn)
-    webhook_id = f"evt_{uuid.uuid4().hex}"
-    data = _data(order, event_type, shipment)
-    payload = {"type": event_type, "timestamp": iso_utc(now), "data": data}
     result = conn.execute(
-        sa.insert(order_events).values(
-            webhook_id=webhook_id,
-            order_id=order_id,
-            refurbisher=order["refurbisher"],
-            type=event_type,
-            status=order["status"],
-            occurred_at=now,
-            payload=payload,
-            push_attempts=0,
-            next_push_at=now,
-        )
+        sa.insert(order_events).values(**_event_row(order, event_type, shipment, now))
     )
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+def record_accepted_many(conn: sa.Connection, order_ids: Sequence[str]) -> None:
+    """:func:`record_accepted` for several orders intake has just stored on ``conn``.
+
+    The same events, in the order of ``order_ids``, and the same linking of waiting
+    shipments; but a few statements for the whole batch instead of several per order
+    (one order read, one insert of every event, one look for waiting shipments).
+    """
+    if not order_ids:
+        return
+    _lock_event_ids(conn)
+    rows = conn.execute(sa.select(orders).where(orders.c.id.in_(order_ids))).mappings()
+    by_id = {row["id"]: row for row in rows}
+    now = database_now(conn)
+    conn.execute(
+        sa.insert(order_events),
+        [_event_row(by_id[order_id], "order.accepted", None, now) for order_id in order_ids],
+    )
+    waiting = set(
+        conn.execute(
+            sa.select(shipments.c.given_order_id).where(
+                shipments.c.order_id.is_(None), shipments.c.given_order_id.in_(order_ids)
+            )
+        ).scalars()
+    )
+    for order_id in order_ids:  # only these can have a shipment to link
+        if order_id in waiting:
+            _apply_waiting_shipments(conn, order_id)
+
+
+def _lock_event_ids(conn: sa.Connection) -> None:
+    """Serialise event-writing transactions on PostgreSQL (see "Order of ids" above)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOCK_KEY})
+
+
+def _event_row(
+    order: sa.RowMapping, event_type: str, shipment: Mapping[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    data = _data(order, event_type, shipment)
+    return {
+        "webhook_id": f"evt_{uuid.uuid4().hex}",
+        "order_id": order["id"],
+        "refurbisher": order["refurbisher"],
+        "type": event_type,
+        "status": order["status"],
+        "occurred_at": now,
+        "payload": {"type": event_type, "timestamp": iso_utc(now), "data": data},
+        "push_attempts": 0,
+        "next_push_at": now,
+    }
 
 
 def event_document(row: Mapping[str, Any] | sa.RowMapping) -> dict[str, Any]:

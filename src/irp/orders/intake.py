@@ -37,10 +37,11 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from irp import strictjson
-from irp.errors import OrderError
-from irp.events.outbox import record_accepted
+from irp.errors import OrderError, StoreError
+from irp.events.outbox import record_accepted_many
 from irp.money import canonical_money
 from irp.orders.context import ADDRESS_FIELDS
 from irp.orders.states import OrderStatus
@@ -427,54 +428,87 @@ def accept_order(db: Database, config: Config, raw: object, index: int = 0) -> I
 
 
 def _store(db: Database, batch: Sequence[ValidOrder]) -> list[IntakeResult]:
+    """Store a batch of valid orders in one transaction; one result each, in order.
+
+    A few statements for the whole batch: one read of the ids already stored, one
+    insert of the new orders (``ON CONFLICT DO NOTHING``, in id order so two batches
+    on PostgreSQL that share ids wait for each other instead of deadlocking), one of
+    their lines, their events. Of two equal ids in one batch the first is stored and
+    the second compared with it, as if they had come one after the other.
+    """
     # Read-then-write: BEGIN IMMEDIATE on SQLite, or another writer between our read and
     # our insert fails the insert at once with "database is locked".
-    # Inserted in id order (stable: the first of two equal ids still wins), so two
-    # batches on PostgreSQL that share ids wait for each other instead of deadlocking.
-    order = sorted(range(len(batch)), key=lambda n: batch[n].id)
-    results: list[IntakeResult | None] = [None] * len(batch)
     with db.write_transaction() as conn:
         now = database_now(conn)
-        for n in order:
-            results[n] = _store_one(conn, batch[n], now)
-    return [result for result in results if result is not None]
+        stored = _stored_hashes(conn, [order.id for order in batch])
+        first: dict[str, int] = {}  # id -> the position of the order that stores it
+        for n, order in enumerate(batch):
+            if order.id not in stored:
+                first.setdefault(order.id, n)
+        fresh = [batch[n] for n in sorted(first.values(), key=lambda n: batch[n].id)]
+        inserted = _insert(conn, fresh, now)
+        accepted = {n for n in first.values() if batch[n].id in inserted}
+        record_accepted_many(conn, [order.id for n, order in enumerate(batch) if n in accepted])
+        results = []
+        for n, order in enumerate(batch):
+            if n in accepted:
+                results.append(IntakeResult(order.id, "accepted", f"{order.id}: accepted"))
+                continue
+            if order.id not in stored:
+                # Stored just now: by the first of its id in this batch, or by another
+                # process's intake that committed between our read and our insert.
+                winner = _stored_hash(conn, order.id)
+                if winner is None:
+                    raise StoreError(f"{order.id}: neither stored nor found after the insert")
+                stored[order.id] = winner
+            results.append(_compared(order, *stored[order.id]))
+        return results
 
 
-def _store_one(conn: sa.Connection, order: ValidOrder, now: datetime) -> IntakeResult:
-    """Store one order inside the batch's transaction, in a savepoint of its own."""
-    existing = _stored_hash(conn, order.id)
-    if existing is not None:  # stored before, or earlier in this very batch
-        return _compared(order, *existing)
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                sa.insert(orders_table).values(
-                    id=order.id,
-                    refurbisher=order.refurbisher,
-                    order_number=order.order_number,
-                    status=str(OrderStatus.PENDING),
-                    content=order.content,
-                    content_hash=order.content_hash,
-                    currency=order.currency,
-                    attempts=0,
-                    next_attempt_at=now,
-                    lookup_not_found_count=0,
-                    resend_allowed=False,
-                    version=0,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            conn.execute(sa.insert(lines_table), order.line_rows())
-            record_accepted(conn, order.id)
-    except sa.exc.IntegrityError:
-        # Another process's intake of the same id committed between our read and our
-        # insert (PostgreSQL; SQLite's BEGIN IMMEDIATE lets no one in between).
-        existing = _stored_hash(conn, order.id)
-        if existing is None:  # the conflict was not on the id: a real store error
-            raise
-        return _compared(order, *existing)
-    return IntakeResult(order.id, "accepted", f"{order.id}: accepted")
+def _insert(conn: sa.Connection, fresh: list[ValidOrder], now: datetime) -> set[str]:
+    """Insert ``fresh`` orders and their lines; the ids this insert stored."""
+    if not fresh:
+        return set()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    insert = (
+        dialect.insert(orders_table)
+        .on_conflict_do_nothing(index_elements=[orders_table.c.id])
+        .returning(orders_table.c.id)
+    )
+    rows = [
+        {
+            "id": order.id,
+            "refurbisher": order.refurbisher,
+            "order_number": order.order_number,
+            "status": str(OrderStatus.PENDING),
+            "content": order.content,
+            "content_hash": order.content_hash,
+            "currency": order.currency,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "lookup_not_found_count": 0,
+            "resend_allowed": False,
+            "version": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for order in fresh
+    ]
+    inserted = set(conn.execute(insert, rows).scalars())
+    lines = [row for order in fresh if order.id in inserted for row in order.line_rows()]
+    if lines:
+        conn.execute(sa.insert(lines_table), lines)
+    return inserted
+
+
+def _stored_hashes(conn: sa.Connection, order_ids: list[str]) -> dict[str, tuple[str, Any]]:
+    found: dict[str, tuple[str, Any]] = {}
+    for start in range(0, len(order_ids), 500):  # bound the IN list
+        query = sa.select(
+            orders_table.c.id, orders_table.c.content_hash, orders_table.c.content
+        ).where(orders_table.c.id.in_(order_ids[start : start + 500]))
+        found.update({row.id: (row.content_hash, row.content) for row in conn.execute(query)})
+    return found
 
 
 def _stored_hash(conn: sa.Connection, order_id: str) -> tuple[str, dict[str, Any]] | None:

@@ -173,17 +173,22 @@ def test_losing_the_insert_race_reports_what_the_winner_stored(
     # The other intake's row lands between our check and our insert: the primary key
     # refuses the insert, and the result comes from re-reading the winner's row.
     accept_order(db, config, spec_order())
-    original = intake._stored_hash
-    calls = {"n": 0}
+    reads: list[list[str]] = []
 
-    def stale_first_read(conn: sa.Connection, order_id: str) -> tuple[str, dict[str, Any]] | None:
-        calls["n"] += 1
-        return None if calls["n"] == 1 else original(conn, order_id)
+    def stale_first_read(conn: sa.Connection, order_ids: list[str]) -> dict[str, Any]:
+        reads.append(order_ids)
+        return {}  # as if the winner had not committed yet
 
-    monkeypatch.setattr(intake, "_stored_hash", stale_first_read)
-    result = accept_order(db, config, spec_order())
-    assert result == IntakeResult("5001", "unchanged", "5001: already accepted, unchanged")
-    assert calls["n"] == 2
+    monkeypatch.setattr(intake, "_stored_hashes", stale_first_read)
+    changed = spec_order(order_number="IU-OTHER")
+    results = accept_orders(db, config, [spec_order(), changed, spec_order(id="5002")])
+    assert reads == [["5001", "5001", "5002"]]
+    assert results[0] == IntakeResult("5001", "unchanged", "5001: already accepted, unchanged")
+    assert results[1].result == "refused" and results[1].conflict
+    assert results[1].message.startswith("5001: already accepted with different content (")
+    assert results[2] == IntakeResult("5002", "accepted", "5002: accepted")
+    with db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(orders)).scalar_one() == 2
 
 
 def test_unknown_refurbisher_no_order_section_or_other_currency_is_refused(
