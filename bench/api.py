@@ -154,8 +154,14 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], root: Path) -> No
 
 
 @contextmanager
-def profiled(folder: Path | None, name: str, pid: int, seconds: float) -> Iterator[None]:
-    """``py-spy record`` on ``pid`` while the block runs (collapsed stacks), if asked."""
+def profiled(
+    folder: Path | None, name: str, pid: int, seconds: float, mode: str = "gil"
+) -> Iterator[None]:
+    """``py-spy record`` on ``pid`` while the block runs (collapsed stacks), if asked.
+
+    ``gil``: only the thread holding the GIL (where the CPU of the process goes);
+    ``wall``: every thread, idle or not (where each thread waits).
+    """
     if folder is None:
         yield
         return
@@ -172,7 +178,7 @@ def profiled(folder: Path | None, name: str, pid: int, seconds: float) -> Iterat
             "--rate",
             "50",
             "--threads",
-            "--gil",
+            *(["--gil"] if mode == "gil" else ["--idle"]),
             "--duration",
             str(int(seconds)),
             "--output",
@@ -325,7 +331,13 @@ def run(backend: str, shape: str, args: argparse.Namespace) -> None:
                     f"{rate:.0f} orders/s accepted"
                 )
                 time.sleep(args.settle)  # let the burst drain before the measured phase
-            with profiled(args.profile, f"{backend}-{shape}", process.pid, args.seconds + 10):
+            with profiled(
+                args.profile,
+                f"{backend}-{shape}-{args.profile_mode}",
+                process.pid,
+                args.seconds + 10,
+                args.profile_mode,
+            ):
                 latencies, errors, planned = fixed_rate(base, skus, args.rate, args.seconds, "F")
             print(
                 f"2. {args.rate:g} orders/s for {args.seconds:g} s ({len(latencies)} POSTs): "
@@ -353,6 +365,7 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, default=None, help="py-spy the server into this folder"
     )
+    parser.add_argument("--profile-mode", choices=["gil", "wall"], default="gil")
     args = parser.parse_args()
     print(
         f"{platform.system()} {platform.release()} {platform.machine()}, {os.cpu_count()} cores, "

@@ -181,7 +181,8 @@ class _Run(Generic[T, V, R]):
         self._alive = 0  # worker threads still looping
         self._busy = 0  # ... of which sending or applying an item
         self._batch = getattr(work, "claim_batch", None) if limiter is None else None
-        self._answers: GroupCommit[_Answer[T, V], R] = GroupCommit(self._apply_batch)
+        self._answers: GroupCommit[_Answer[T, V], _Applied[T, R]] = GroupCommit(self._apply_batch)
+        self._context = copy_context()  # the caller's log fields, for claims made anywhere
 
     def run(self, workers: int) -> list[R]:
         self._alive = max(workers, 1)
@@ -205,18 +206,23 @@ class _Run(Generic[T, V, R]):
 
     def _loop(self) -> None:
         try:
-            while True:
-                item = self._next()
-                if item is None:
-                    return
+            item = self._next()
+            while item is not None:
                 order, claimed = item
+                following = None
                 try:
-                    result = claimed.result if isinstance(claimed, Done) else self._deliver(claimed)
+                    if isinstance(claimed, Done):
+                        result = claimed.result
+                    else:
+                        result, following = self._deliver(claimed)
                 finally:
-                    with self._lock:
-                        self._busy -= 1
+                    if following is None:
+                        with self._lock:
+                            self._busy -= 1
                 with self._lock:
                     self._results.append((order, result))
+                # The transaction that recorded the answer may have claimed the next item.
+                item = following if following is not None else self._next()
         except BaseException:
             self.halt.set()  # a failed claim, a kill, Ctrl-C: no worker claims anything more
             with self._lock:
@@ -252,29 +258,39 @@ class _Run(Generic[T, V, R]):
 
     def _claim(self, limit: int) -> list[tuple[int, Claimed[T] | Done[R]]]:
         with self.db.write_transaction() as conn:
-            now = self._now(conn)
-            if self._batch is not None and limit > 1:
-                items: list[Claimed[T] | Done[R]] = self._batch(conn, now, limit)
-            else:
-                one = self.work.claim_next(conn, now)
-                items = [] if one is None else [one]
+            return self._claim_in(conn, self._now(conn), limit)
+
+    def _claim_in(
+        self, conn: sa.Connection, now: datetime, limit: int
+    ) -> list[tuple[int, Claimed[T] | Done[R]]]:
+        """Claim up to ``limit`` items on ``conn``, logging with the caller's fields."""
+        context = self._context.copy()  # not the fields of the item whose thread claims
+        if self._batch is not None and limit > 1:
+            items: list[Claimed[T] | Done[R]] = context.run(self._batch, conn, now, limit)
+        else:
+            one = context.run(self.work.claim_next, conn, now)
+            items = [] if one is None else [one]
         with self._lock:
             numbered = [(self._claims + n + 1, item) for n, item in enumerate(items)]
             self._claims += len(items)
         return numbered
 
-    def _deliver(self, claimed: Claimed[T]) -> R:
+    def _deliver(self, claimed: Claimed[T]) -> tuple[R, tuple[int, Claimed[T] | Done[R]] | None]:
+        """Send, classify, record: the result, and the next item if one was claimed."""
         with log_context(order_id=claimed.item_id):
             return self._deliver_logged(claimed)
 
-    def _deliver_logged(self, claimed: Claimed[T]) -> R:
+    def _deliver_logged(
+        self, claimed: Claimed[T]
+    ) -> tuple[R, tuple[int, Claimed[T] | Done[R]] | None]:
         try:
             answer = self.sender.send(claimed.request)
             verdict = self.work.classify(claimed, answer, self.fixed_now or datetime.now(UTC))
-            return self._answers.submit(_Answer(claimed, answer, verdict))
+            applied = self._answers.submit(_Answer(claimed, answer, verdict))
+            return applied.result, applied.following
         except Exception as exc:
             self._log_bug(claimed)
-            return self.work.abandoned(claimed, exc)
+            return self.work.abandoned(claimed, exc), None
 
     def _log_bug(self, claimed: Claimed[T]) -> None:
         log.exception(
@@ -284,9 +300,10 @@ class _Run(Generic[T, V, R]):
             claimed.item_id,
         )
 
-    def _apply_batch(self, answers: Sequence[_Answer[T, V]]) -> list[R | BaseException]:
-        """Record several answers in one transaction, each in a savepoint of its own."""
-        results: list[R | BaseException] = []
+    def _apply_batch(self, answers: Sequence[_Answer[T, V]]) -> list[_Applied[T, R]]:
+        """Record several answers in one transaction, each in a savepoint of its own,
+        and in the same transaction claim the next item for each of those workers."""
+        results: list[R] = []
         with self.db.write_transaction() as conn:
             now = self._now(conn)
             for item in answers:
@@ -300,7 +317,31 @@ class _Run(Generic[T, V, R]):
                         self._log_bug(item.claimed)
                         result = self.work.abandoned(item.claimed, exc)
                 results.append(result)
-        return results
+            following = self._claim_following(conn, now, len(answers))
+        following += [None] * (len(results) - len(following))
+        return [_Applied(r, f) for r, f in zip(results, following, strict=True)]
+
+    def _claim_following(
+        self, conn: sa.Connection, now: datetime, limit: int
+    ) -> list[tuple[int, Claimed[T] | Done[R]] | None]:
+        """Next items for the workers of an apply batch (none with a rate limit, or when
+        stopping). A claim that fails here is rolled back alone; the answers stay."""
+        if self._batch is None or self._stopped():
+            return []
+        try:
+            with conn.begin_nested():
+                return list(self._claim_in(conn, now, limit))
+        except Exception:
+            log.exception("claiming with recorded answers failed; the workers claim on their own")
+            return []
+
+
+@dataclass(frozen=True)
+class _Applied(Generic[T, R]):
+    """An answer recorded, and the item claimed in the same transaction, if any."""
+
+    result: R
+    following: tuple[int, Claimed[T] | Done[R]] | None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ for a read-then-write compare-and-set so two writers queue instead of failing.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -65,6 +66,13 @@ class Database:
         self.env = env
         self.url = engine.url.render_as_string(hide_password=True)
         self.dialect: str = engine.dialect.name
+        # SQLite: this process's write transactions take turns here, in order, before
+        # they ask SQLite for its write lock — a thread waiting inside SQLite's busy
+        # handler sleeps in steps of up to 100 ms and may miss the lock again and
+        # again, which under load turned milliseconds of work into seconds of waiting.
+        # Other processes still meet at SQLite's lock. Reentrant: a nested write in
+        # one thread behaves as before (SQLite's own lock decides).
+        self._write_turn = threading.RLock() if self.dialect == "sqlite" else None
 
     def __repr__(self) -> str:
         return f"Database({self.url!r}, env={self.env!r})"
@@ -100,7 +108,11 @@ class Database:
         the read and two writers queue instead of failing at commit; PostgreSQL's row
         locks and compare-and-set ``UPDATE ... WHERE`` need nothing more.
         """
-        with self.engine.connect() as conn, immediate(conn).begin():
+        if self._write_turn is None:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        with self._write_turn, self.engine.connect() as conn, immediate(conn).begin():
             yield conn
 
     def now(self) -> datetime:
