@@ -310,6 +310,20 @@ def submitted_latencies(api: str, planned: dict[str, float], wait: float = 120) 
     return [at[order_id] - planned[order_id] for order_id in planned if order_id in at]
 
 
+def drain(base: str, api: str, skus: list[str], count: int, prefix: str, wait: float) -> float:
+    """Orders/s the service's engine submits: ``count`` orders posted at once (lists of
+    500), timed from the first to the last creation at the simulator."""
+    ids = [f"{prefix}-{n}" for n in range(count)]
+    bodies = [json.loads(order(i, skus[n % len(skus)])) for n, i in enumerate(ids)]
+    with httpx.Client(base_url=base, headers=HEADERS, timeout=120) as http:
+        for start in range(0, count, 500):
+            answer = http.post("/api/orders", json=bodies[start : start + 500])
+            answer.raise_for_status()
+    planned = dict.fromkeys(ids, 0.0)
+    times = sorted(t for t in submitted_latencies(api, planned, wait))
+    return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+
+
 def ms(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
 
@@ -344,12 +358,18 @@ def run(backend: str, shape: str, args: argparse.Namespace) -> None:
                 f"p50 {ms(statistics.median(latencies))}, p99 {ms(percentile(latencies, 0.99))}, "
                 f"max {ms(max(latencies))}, errors {errors}"
             )
-            to_submitted = submitted_latencies(sb["api"], planned)
+            to_submitted = submitted_latencies(sb["api"], planned, args.wait)
             if to_submitted:
                 print(
                     "3. POST to submitted at the simulator: "
                     f"p50 {ms(statistics.median(to_submitted))}, "
                     f"p99 {ms(percentile(to_submitted, 0.99))}, max {ms(max(to_submitted))}"
+                )
+            if args.drain:
+                rate = drain(base, sb["api"], skus, args.drain, "D", args.wait)
+                print(
+                    f"4. submit throughput inside the service ({args.drain} orders posted as "
+                    f"lists of 500): {rate:.0f} orders/s, first to last creation at the simulator"
                 )
 
 
@@ -362,6 +382,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--burst-seconds", type=float, default=10.0)
     parser.add_argument("--settle", type=float, default=15.0)
+    parser.add_argument(
+        "--drain", type=int, default=1000, help="orders for the in-service submit throughput"
+    )
+    parser.add_argument(
+        "--wait", type=float, default=300.0, help="seconds to wait for orders at the simulator"
+    )
     parser.add_argument(
         "--profile", type=Path, default=None, help="py-spy the server into this folder"
     )

@@ -149,7 +149,7 @@ def _submit(
             work,
             sender,
             workers=ref.order.max_concurrency,
-            limiter=RateLimiter(ref.order.rate_limit_per_second),
+            limiter=RateLimiter(rate) if (rate := ref.order.rate_limit_per_second) else None,
             stop=stop,
             now=now,
         )
