@@ -7,7 +7,9 @@ share one service for the module and use order ids of their own.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -486,3 +488,39 @@ def test_the_status_page_is_served_and_takes_the_api_tokens(shared: Shared) -> N
     page = http.get("/", headers={"Authorization": f"Bearer {OPS_TOKEN}"})
     assert page.status_code == 200
     assert "flexit" in page.text
+
+
+def test_a_burst_of_concurrent_posts_gets_each_its_own_answer_and_all_are_sent_once(
+    services: Services, sandbox: FlexitSandbox, tmp_path: Path
+) -> None:
+    # The sweep is an hour away: only the wake-ups intake sends can get them sent.
+    config = write_config(tmp_path / "irp.json", sandbox, sweep_seconds=3600)
+    served = services.serve(config)
+    sku = wait_for(served.listed_skus, "the first scheduled sync lists offers")[0]
+    ids = [f"G-{n:03d}" for n in range(80)]
+    posts = [order(i, sku) for i in ids]
+    posts += [order(i, sku) for i in ids[:10]]  # the same again: 200 unchanged
+    posts.append(order(ids[10], sku, order_number="IU-OTHER"))  # other content: 409
+
+    def post(body: dict[str, Any]) -> tuple[str, int, dict[str, Any]]:
+        answer = served.api("POST", "/api/orders", json=body)
+        return body["order_number"], answer.status_code, answer.json()
+
+    with ThreadPoolExecutor(16) as pool:
+        first = list(pool.map(post, posts[:80]))  # concurrent: stored in shared batches
+        again = list(pool.map(post, posts[80:]))
+
+    assert [(code, body["id"], body["result"]) for _, code, body in first] == [
+        (201, i, "accepted") for i in ids
+    ]
+    assert [(code, body["result"]) for _, code, body in again[:10]] == [(200, "unchanged")] * 10
+    assert again[10][1] == 409
+    assert again[10][2]["detail"].startswith(f"{ids[10]}: already accepted with different")
+
+    def all_submitted() -> bool:
+        page = served.api("GET", "/api/orders", params={"status": "submitted", "limit": 1000})
+        return len(page.json()["orders"]) == len(ids)
+
+    wait_for(all_submitted, "every order submitted without a sweep")
+    created = Counter(o["external_document_number"] for o in sandbox.order_api.orders)
+    assert created == Counter(ids)
