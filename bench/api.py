@@ -324,6 +324,22 @@ def drain(base: str, api: str, skus: list[str], count: int, prefix: str, wait: f
     return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
 
 
+def drained(base: str, wait: float) -> None:
+    """Wait until no order is pending or submitting any more."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        busy = [
+            httpx.get(
+                base + "/api/orders", params={"status": status, "limit": 1}, headers=HEADERS
+            ).json()["orders"]
+            for status in ("pending", "submitting")
+        ]
+        if not any(busy):
+            return
+        time.sleep(1)
+    print(f"   orders still pending after {wait:.0f} s")
+
+
 def ms(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
 
@@ -344,7 +360,8 @@ def run(backend: str, shape: str, args: argparse.Namespace) -> None:
                     f"1. throughput, {args.clients} clients, {args.burst_seconds:g} s: "
                     f"{rate:.0f} orders/s accepted"
                 )
-                time.sleep(args.settle)  # let the burst drain before the measured phase
+                drained(base, args.wait)  # the burst's backlog is sent before the next phase
+                time.sleep(args.settle)
             with profiled(
                 args.profile,
                 f"{backend}-{shape}-{args.profile_mode}",
@@ -381,7 +398,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--burst-seconds", type=float, default=10.0)
-    parser.add_argument("--settle", type=float, default=15.0)
+    parser.add_argument("--settle", type=float, default=2.0)
     parser.add_argument(
         "--drain", type=int, default=1000, help="orders for the in-service submit throughput"
     )
