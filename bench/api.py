@@ -1,19 +1,28 @@
 """HTTP API benchmark: ``POST /api/orders`` under load, and POST-to-submitted latency.
 
-For each backend (SQLite, PostgreSQL) it starts the FlexIT sandbox (its own process),
-``irp serve`` (API, scheduler and a worker in one process, defaults otherwise: JSON
-logs at info, 4 worker threads) on the operators' ``examples/flexit.json`` pointed at
-the sandbox, lets the first scheduled sync list the offers, then measures:
+For each backend (SQLite, PostgreSQL) and shape (``serve``: ``irp serve`` with its
+API, scheduler and 4 worker threads in one process; ``split``: ``irp serve
+--no-worker`` plus one ``irp worker``) it starts the FlexIT sandbox (its own
+process) and the service on the operators' ``examples/flexit.json`` pointed at the
+sandbox (JSON logs at info), lets the first scheduled sync list the offers, then:
 
 1. **throughput** — ``--clients`` threads POST one order each as fast as they can for
-   ``--burst-seconds``: accepted orders/s;
+   ``--burst-seconds`` (0: skip): accepted orders/s; then waits until they are sent;
 2. **fixed rate** — ``--rate`` orders/s for ``--seconds`` (open loop: each request has
    a planned send time and its latency is counted from that time, so a server that
    falls behind is not hidden by the client waiting): p50/p99/max and errors;
 3. **POST to submitted** — for the fixed-rate orders, the time from the planned send
-   to the FlexIT simulator's creation of the order: p50/p99/max.
+   to the FlexIT simulator's creation of the order: p50/p99/max;
+4. **submit throughput inside the service** — ``--drain`` orders posted at once (lists
+   of 500), first to last creation at the simulator: orders/s (compare
+   ``bench/orders.py``, the same engine without the service around it).
 
-    .venv/bin/python bench/api.py [--backend sqlite|postgresql|both] [--rate 200] [--seconds 60]
+``--profile DIR`` records the process that takes the HTTP requests with py-spy
+during phase 2 (``--profile-mode gil``: where its CPU goes; ``wall``: where each
+thread waits), as collapsed stacks.
+
+    .venv/bin/python bench/api.py [--backend sqlite|postgresql|both]
+        [--shape serve|split|both] [--rate 200] [--seconds 60] [--profile DIR]
 
 Targets on the 2-core development machine: intake p99 < 50 ms at 200 orders/s with
 no error; POST-to-submitted p99 < 2 s.
