@@ -16,9 +16,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from irp.config import Config, Refurbisher
+from irp.monitoring.checks import CheckResult
 from irp.store.refurbishers import count_listed
 from irp.store.tables import sync_runs
-from irp.web.health import Check, cell_state, live_checks
+from irp.web.health import (
+    UNSUCCESSFUL_SYNC,
+    Health,
+    cell_state,
+    check_from_json,
+    fix_link,
+    near_threshold,
+    stale_after_seconds,
+    stored_health,
+)
 from irp.web.peers import PeerView
 
 ENV_ORDER = ("acceptance", "production")
@@ -35,6 +45,8 @@ class Cell:
     listed: int | None = None
     last_sync: str | None = None
     link: str | None = None
+    checked: str | None = None
+    fixes: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -92,11 +104,13 @@ def build_rows(
 ) -> list[Row]:
     """Every refurbisher of the config (broken ones included), then those only peers know."""
     envs = environments(config)
-    broken: dict[str, list[Any]] = dict(getattr(config, "broken", {}) or {})
+    broken: dict[str, list[Any]] = dict(config.broken)
+    health = stored_health(conn, config)
+    every = config.platform.monitor_every_seconds
     rows: list[Row] = []
     for ref in config.refurbishers.values():
         cells = {env: _remote_cell(env, ref.key, peers) for env in envs if env != config.env}
-        cells[config.env] = _local_cell(conn, config.env, ref, now)
+        cells[config.env] = _local_cell(conn, config.env, ref, now, health[ref.key], every)
         rows.append(
             Row(
                 key=ref.key,
@@ -113,7 +127,12 @@ def build_rows(
         messages = [str(e) for e in errors]
         cells = {env: _remote_cell(env, key, peers) for env in envs if env != config.env}
         cells[config.env] = Cell(
-            config.env, "fail", "config broken", problems=messages, link=f"/refurbishers/{key}"
+            config.env,
+            "fail",
+            "config broken",
+            problems=messages,
+            link=f"/refurbishers/{key}",
+            fixes=[("See how to fix it", f"/refurbishers/{key}")],
         )
         rows.append(Row(key, "—", "—", "—", "—", "—", messages, {env: cells[env] for env in envs}))
     known = {row.key for row in rows}
@@ -147,8 +166,15 @@ def _peer_only_row(key: str, entry: dict[str, Any], envs: list[str], cells: dict
     )
 
 
-def _local_cell(conn: sa.Connection, env: str, ref: Refurbisher, now: datetime) -> Cell:
-    checks = live_checks(conn, ref, now)
+def _local_cell(
+    conn: sa.Connection,
+    env: str,
+    ref: Refurbisher,
+    now: datetime,
+    health: Health,
+    every: float,
+) -> Cell:
+    checks = health.checks
     run = conn.execute(
         sa.select(sync_runs.c.status, sync_runs.c.started_at)
         .where(sync_runs.c.refurbisher == ref.key, sync_runs.c.status != "running")
@@ -158,19 +184,42 @@ def _local_cell(conn: sa.Connection, env: str, ref: Refurbisher, now: datetime) 
     listed = None
     if ref.offers is not None:
         listed = count_listed(conn, ref.key)
-    state = cell_state(checks, broken=False, last_sync_status=run.status if run else None)
+    age = None if health.checked_at is None else (now - health.checked_at).total_seconds()
+    stale = age is not None and age > stale_after_seconds(every)
+    status = run.status if run else None
+    state = cell_state(checks, broken=False, last_sync_status=status, stale=stale)
     last = None if run is None else f"{run.status}, {_ago(run.started_at, now)}"
     problems = _problems(checks)
-    if run is not None and run.status in ("refused", "failed", "waiting", "busy"):
+    fixes = _fixes(ref.key, checks)
+    if run is not None and run.status in UNSUCCESSFUL_SYNC:
         problems.append(f"last sync {run.status} {_ago(run.started_at, now)}")
+        fixes.append(("See its sync history", f"/refurbishers/{ref.key}#syncs-title"))
+    if stale and health.checked_at is not None:
+        problems.append(
+            f"the checks last ran {_ago(health.checked_at, now)} (they should run every "
+            f"{_seconds(every)}): is irp serve running? Check now to run them"
+        )
+    summary = _summary(checks, state)
+    if health.checked_at is None and _has_thresholds(ref):
+        summary = "not checked yet"
+        problems.append("monitoring has not run since the service started: Check now")
     return Cell(
         env,
         state,
-        _summary(checks, state),
+        summary,
         problems,
         listed=listed,
         last_sync=last,
         link=f"/refurbishers/{ref.key}",
+        checked=None if health.checked_at is None else _ago(health.checked_at, now),
+        fixes=_unique(fixes),
+    )
+
+
+def _has_thresholds(ref: Refurbisher) -> bool:
+    return any(
+        getattr(ref.monitoring, name) not in (None, False)
+        for name in type(ref.monitoring).model_fields
     )
 
 
@@ -183,7 +232,9 @@ def _remote_cell(env: str, key: str, peers: dict[str, PeerView]) -> Cell:
     entry = view.refurbishers.get(key)
     if entry is None:
         return Cell(env, "none", f"not configured in {env}")
-    checks = [Check.from_json(c) for c in entry.get("checks") or [] if isinstance(c, dict)]
+    checks = [
+        check_from_json(c, env, key) for c in entry.get("checks") or [] if isinstance(c, dict)
+    ]
     offers = entry.get("offers") or {}
     sync = offers.get("last_sync") or {}
     status = sync.get("status") if isinstance(sync, dict) else None
@@ -191,9 +242,11 @@ def _remote_cell(env: str, key: str, peers: dict[str, PeerView]) -> Cell:
     state = cell_state(checks, broken=paused, last_sync_status=status)
     problems = _problems(checks)
     if paused:
-        problems.append("order submissions paused")
+        reason = (entry.get("orders") or {}).get("paused_reason")
+        problems.append(f"order submissions paused: {reason or 'no reason recorded'}")
     listed = offers.get("listed")
     started = sync.get("started_at") if isinstance(sync, dict) else None
+    base = view.url.rstrip("/")
     return Cell(
         env,
         state,
@@ -201,16 +254,30 @@ def _remote_cell(env: str, key: str, peers: dict[str, PeerView]) -> Cell:
         problems,
         listed=listed if isinstance(listed, int) else None,
         last_sync=f"{status}, {started}" if status else None,
-        link=f"{view.url.rstrip('/')}/refurbishers/{key}",
+        link=f"{base}/refurbishers/{key}",
+        fixes=[(label, base + path) for label, path in _fixes(key, checks)],
     )
 
 
-def _problems(checks: list[Check]) -> list[str]:
+def _problems(checks: list[CheckResult]) -> list[str]:
     failing = [c.detail for c in checks if not c.ok]
-    return failing or [c.detail for c in checks if c.near_threshold]
+    return failing or [c.detail for c in checks if near_threshold(c)]
 
 
-def _summary(checks: list[Check], state: str) -> str:
+def _fixes(key: str, checks: list[CheckResult]) -> list[tuple[str, str]]:
+    found = [fix_link(key, c.check) for c in checks if not c.ok or near_threshold(c)]
+    return _unique([f for f in found if f is not None])
+
+
+def _unique(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(items))
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _summary(checks: list[CheckResult], state: str) -> str:
     if not checks:
         return "no thresholds set"
     failing = sum(not c.ok for c in checks)
