@@ -1,0 +1,196 @@
+"""Acceptance and production side by side: two real ``irp serve`` instances, one file.
+
+Each instance serves its own environment's database and reads the other through
+``platform.peers`` (its ``GET /api/refurbishers``, with a token of that instance). The
+file gives production a fractional freshness limit of its own
+(``environments.production.monitoring``), so the same refurbisher is healthy in
+acceptance and failing in production — and each page shows both, with the values the
+other instance's API gives. A peer that stops answering is shown unreachable with
+the reason; without a peer the column says "not connected" (test_browser).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from irp.sandbox.flexit import FlexitSandbox
+from tests.integration.service.support import IrpProcess, free_port, wait_for
+from tests.integration.web.support import TOKENS, irp_serve
+
+PEER_TOKENS = {
+    "IRP_ACC_TOKEN": "acc-peer-token-5e4d3c2b1a09",
+    "IRP_PROD_TOKEN": "prod-peer-token-0a1b2c3d4e5f",
+}
+BEARER = {"Authorization": f"Bearer {TOKENS['alice']}"}
+
+
+@dataclass
+class Instance:
+    env: str
+    url: str
+    process: IrpProcess
+
+
+@dataclass
+class Pair:
+    acceptance: Instance
+    production: Instance
+
+
+def peer_document(sandbox: FlexitSandbox, acc_url: str, prod_url: str) -> dict[str, Any]:
+    """FlexIT's feed (offers only) with a production-only freshness limit of ~1 s."""
+    document = sandbox.config(
+        overrides={
+            "monitoring": {"offers_stock_hours": 48, "offers_endpoint_status": 200},
+            "offers": {"settle_seconds": 0},
+        }
+    )
+    flexit = document["flexit"]
+    for part in ("order", "shipment_poll"):
+        flexit.pop(part, None)
+    flexit["environments"] = {
+        "acceptance": {},
+        "production": {"monitoring": {"offers_stock_hours": 0.0003}},
+    }
+    document["platform"] = {
+        "monitor_every_seconds": 3600,
+        "peers": {"production": {"url": prod_url, "token": "${IRP_PROD_TOKEN}"}},
+        "environments": {
+            "production": {"peers": {"acceptance": {"url": acc_url, "token": "${IRP_ACC_TOKEN}"}}}
+        },
+    }
+    return document
+
+
+def environment(
+    sandbox: FlexitSandbox, env: str, peer_name: str, peer_token: str
+) -> dict[str, str]:
+    """The instance's environment: the secrets, and its API tokens plus the peer's."""
+    values = {**os.environ, **sandbox.secrets, **PEER_TOKENS, "IRP_ENV": env}
+    for inherited in ("IRP_CONFIG", "IRP_DATABASE_URL", "IRP_QUEUE_URL", "IRP_QUEUE_NAME"):
+        values.pop(inherited, None)
+    tokens = {**TOKENS, peer_name: peer_token}
+    values["IRP_API_TOKENS"] = ",".join(f"{name}:{token}" for name, token in tokens.items())
+    return values
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    root = tmp_path_factory.mktemp("web-peers")
+    with FlexitSandbox(root / "sandbox", rows=5) as sandbox:
+        acc_port, prod_port = free_port(), free_port()
+        acc_url, prod_url = f"http://127.0.0.1:{acc_port}", f"http://127.0.0.1:{prod_port}"
+        config = root / "irp.json"
+        config.write_text(json.dumps(peer_document(sandbox, acc_url, prod_url), indent=2))
+        # Each instance knows the token the other one presents.
+        acc_env = environment(
+            sandbox, "acceptance", "production-peer", PEER_TOKENS["IRP_ACC_TOKEN"]
+        )
+        prod_env = environment(
+            sandbox, "production", "acceptance-peer", PEER_TOKENS["IRP_PROD_TOKEN"]
+        )
+        acc_db, prod_db = f"sqlite:///{root / 'acc.db'}", f"sqlite:///{root / 'prod.db'}"
+        with (
+            irp_serve(config, acc_db, acc_env, root / "acc.log", acc_port) as (_, acc),
+            irp_serve(config, prod_db, prod_env, root / "prod.log", prod_port) as (_, prod),
+        ):
+            pair = Pair(
+                Instance("acceptance", acc_url, acc), Instance("production", prod_url, prod)
+            )
+            for instance in (pair.acceptance, pair.production):
+                checked_after_a_sync(instance)
+            yield pair
+
+
+def api_checks(instance: Instance) -> list[dict[str, Any]]:
+    answer = httpx.get(instance.url + "/api/refurbishers", headers=BEARER, timeout=10)
+    assert answer.status_code == 200, answer.text
+    [flexit] = answer.json()
+    checks: list[dict[str, Any]] = flexit["checks"]
+    return checks
+
+
+def checked_after_a_sync(instance: Instance) -> None:
+    """Sync now and Check now (as a script: bearer, no CSRF) until the stored checks
+    judge a synced feed that is older than production's 1-second limit."""
+    queued = httpx.post(
+        instance.url + "/refurbishers/flexit/sync", headers=BEARER, data={"go": "1"}
+    )
+    assert queued.status_code == 303
+
+    def judged() -> bool:
+        httpx.post(instance.url + "/checks", headers=BEARER, data={"next": "/"})
+        stock = next((c for c in api_checks(instance) if c["check"] == "offers_stock"), None)
+        return stock is not None and stock["value"] is not None and stock["value"] > 0.0003
+
+    wait_for(judged, f"{instance.env}: offers_stock judged after a sync")
+
+
+def cell(page: str, env: str) -> tuple[str, list[str], str]:
+    """(state, problems, summary) of flexit's cell for ``env``."""
+    row = re.search(r'<tr id="row-flexit">(.*?)</tr>', page, re.S)
+    assert row is not None, page
+    found = re.search(
+        rf'<td class="cell state-(\w+)" data-env="{env}">(.*?)</td>', row.group(1), re.S
+    )
+    assert found is not None, row.group(1)
+    problems = re.findall(r"<li>(.*?)</li>", found.group(2))
+    summary = re.search(r'<span class="summary">(.*?)</span>', found.group(2))
+    assert summary is not None
+    return found.group(1), problems, summary.group(1)
+
+
+def escaped(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def test_each_instance_shows_both_environments_with_the_others_values(pair: Pair) -> None:
+    acc_checks, prod_checks = api_checks(pair.acceptance), api_checks(pair.production)
+    prod_stock = next(c for c in prod_checks if c["check"] == "offers_stock")
+    acc_stock = next(c for c in acc_checks if c["check"] == "offers_stock")
+    assert (acc_stock["ok"], acc_stock["threshold"]) == (True, 48)
+    assert (prod_stock["ok"], prod_stock["threshold"]) == (False, 0.0003)
+    failing = [escaped(c["detail"]) for c in prod_checks if not c["ok"]]
+    assert failing == [escaped(prod_stock["detail"])]
+
+    on_acceptance = httpx.get(pair.acceptance.url + "/", headers=BEARER).text
+    assert cell(on_acceptance, "acceptance") == ("ok", [], f"all {len(acc_checks)} checks pass")
+    assert cell(on_acceptance, "production") == (
+        "fail", failing, f"1 of {len(prod_checks)} checks failing",
+    )  # fmt: skip
+    assert f'href="{pair.production.url}/refurbishers/flexit#sync">Sync now</a>' in on_acceptance
+
+    on_production = httpx.get(pair.production.url + "/", headers=BEARER).text
+    assert cell(on_production, "production") == (
+        "fail", failing, f"1 of {len(prod_checks)} checks failing",
+    )  # fmt: skip
+    assert cell(on_production, "acceptance") == ("ok", [], f"all {len(acc_checks)} checks pass")
+    for page in (on_acceptance, on_production):
+        for token in PEER_TOKENS.values():
+            assert token not in page
+
+
+def test_a_peer_that_stops_answering_is_shown_unreachable_with_the_reason(pair: Pair) -> None:
+    pair.production.process.stop()
+    down = f"cannot reach {pair.production.url}/api/refurbishers: ConnectError"
+
+    def unreachable() -> tuple[str, list[str], str] | None:
+        page = httpx.get(pair.acceptance.url + "/", headers=BEARER).text
+        found = cell(page, "production")
+        return found if found[2] == "peer unreachable" else None  # after the 15 s cache
+
+    assert wait_for(unreachable, "the production cell turns unreachable") == (
+        "warn", [escaped(down)], "peer unreachable",
+    )  # fmt: skip
+    page = httpx.get(pair.acceptance.url + "/", headers=BEARER).text
+    assert cell(page, "acceptance")[0] == "ok"
