@@ -43,10 +43,15 @@ def order_story(conn: sa.Connection, order_id: str) -> tuple[OrderView, list[Eve
     order = show_order(conn, order_id)
     events = [Event(order.created_at, "intake", "accepted from the marketplace")]
     for attempt in order.attempts:
-        answer = attempt.status_code if attempt.status_code is not None else "no answer"
-        title = f"{attempt.kind} {attempt.request_method or ''} → {answer}"
-        if attempt.outcome:
-            title += f" ({attempt.outcome})"
+        title = f"{attempt.kind} {attempt.request_method or ''}".strip()
+        if attempt.status_code is not None:
+            title += f" → {attempt.status_code}" + (
+                f" ({attempt.outcome})" if attempt.outcome else ""
+            )
+        elif attempt.outcome:
+            title += f": {attempt.outcome}" + (" (no answer)" if attempt.error else "")
+        else:
+            title += " → no answer"
         events.append(
             Event(
                 attempt.at,

@@ -175,12 +175,7 @@ def _local_cell(
     every: float,
 ) -> Cell:
     checks = health.checks
-    run = conn.execute(
-        sa.select(sync_runs.c.status, sync_runs.c.started_at)
-        .where(sync_runs.c.refurbisher == ref.key, sync_runs.c.status != "running")
-        .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
-        .limit(1)
-    ).first()
+    run = last_finished_run(conn, ref.key)
     listed = None
     if ref.offers is not None:
         listed = count_listed(conn, ref.key)
@@ -199,6 +194,12 @@ def _local_cell(
             f"the checks last ran {_ago(health.checked_at, now)} (they should run every "
             f"{_seconds(every)}): is irp serve running? Check now to run them"
         )
+    checked = None if health.checked_at is None else f"checked {_ago(health.checked_at, now)}"
+    ended = run.finished_at if run is not None else None
+    if checked and ended is not None and health.checked_at and ended > health.checked_at:
+        checked += ", before the last sync ended: Check now to judge it"
+        if state != "ok":
+            problems.append("judged before the last sync ended: Check now to judge it")
     summary = _summary(checks, state)
     if health.checked_at is None and _has_thresholds(ref):
         summary = "not checked yet"
@@ -211,9 +212,19 @@ def _local_cell(
         listed=listed,
         last_sync=last,
         link=f"/refurbishers/{ref.key}",
-        checked=None if health.checked_at is None else _ago(health.checked_at, now),
+        checked=checked,
         fixes=_unique(fixes),
     )
+
+
+def last_finished_run(conn: sa.Connection, key: str) -> sa.Row[Any] | None:
+    """``status``, ``started_at``, ``finished_at`` of the newest sync that ended."""
+    return conn.execute(
+        sa.select(sync_runs.c.status, sync_runs.c.started_at, sync_runs.c.finished_at)
+        .where(sync_runs.c.refurbisher == key, sync_runs.c.status != "running")
+        .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
+        .limit(1)
+    ).first()
 
 
 def _has_thresholds(ref: Refurbisher) -> bool:
@@ -226,7 +237,7 @@ def _has_thresholds(ref: Refurbisher) -> bool:
 def _remote_cell(env: str, key: str, peers: dict[str, PeerView]) -> Cell:
     view = peers.get(env)
     if view is None:
-        return Cell(env, "none", "not connected", [f"add platform.peers.{env} to show it here"])
+        return Cell(env, "none", "not connected")
     if view.error is not None:
         return Cell(env, "warn", "peer unreachable", [view.error])
     entry = view.refurbishers.get(key)
@@ -301,4 +312,4 @@ def _text(value: object) -> str:
     return "—" if value is None else str(value)
 
 
-__all__ = ["Cell", "Row", "build_rows", "environments"]
+__all__ = ["Cell", "Row", "build_rows", "environments", "last_finished_run"]
