@@ -197,8 +197,9 @@ def _local_cell(
     checked = None if health.checked_at is None else f"checked {_ago(health.checked_at, now)}"
     ended = run.finished_at if run is not None else None
     if checked and ended is not None and health.checked_at and ended > health.checked_at:
-        checked += ", before the last sync ended: Check now to judge it"
-        if state != "ok":
+        if state == "ok":
+            checked += ", before the last sync ended: Check now to judge it"
+        else:
             problems.append("judged before the last sync ended: Check now to judge it")
     summary = _summary(checks, state)
     if health.checked_at is None and _has_thresholds(ref):

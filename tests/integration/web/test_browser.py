@@ -133,10 +133,8 @@ def test_log_in_and_open_the_overview(page: Page, site: Site) -> None:
     assert acme.get_attribute("class") == "cell state-fail"
     assert acme.locator(".summary").inner_text() == "config broken"
     assert acme.locator(".problems li").all_inner_texts() == [ACME_ERROR]
-    shoot(page, "overview")
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.body.scrollWidth") <= PHONE["width"]
-    shoot(page, "overview-phone")
 
 
 def sync_now(page: Page, site: Site, key: str) -> list[str]:
@@ -199,6 +197,10 @@ def test_a_stale_sync_shows_a_red_check_and_what_to_do(page: Page, site: Site) -
     assert stale.search(attention.locator(".why").inner_text())
     fix = attention.get_by_role("link", name="Sync now")
     assert fix.get_attribute("href") == "/refurbishers/staleshop#sync"
+    shoot(page, "overview")
+    page.set_viewport_size(PHONE)
+    shoot(page, "overview-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
     fix.click()
     assert page.locator("#threshold-offers_stock_hours").get_attribute("class") == "state-fail"
     assert page.get_by_role("button", name="Sync now").is_visible()
