@@ -117,42 +117,17 @@ def shipments_of(conn: sa.Connection, order_id: str) -> list[dict[str, Any]]:
     """The order's parcels (each stored once, with the event that brought it), oldest first."""
     s = shipments.c
     rows = conn.execute(
-        sa.select(
-            s.id,
-            s.received_at,
-            s.status,
-            s.carrier,
-            s.tracking_code,
-            s.tracking_url,
-            s.shipped_at,
-            s.delivered_at,
-            s.source,
-            s.raw,
-            s.matched_at,
-        )
-        .where(s.order_id == order_id)
-        .order_by(s.received_at, s.id)
+        sa.select(shipments).where(s.order_id == order_id).order_by(s.received_at, s.id)
     ).mappings()
     return [{**dict(row), "tracking_url": _web_link(row["tracking_url"])} for row in rows]
 
 
 def events_of(conn: sa.Connection, order_id: str) -> list[dict[str, Any]]:
     """The order's outbox events, oldest first, with how their push went."""
-    e = order_events.c
     rows = conn.execute(
-        sa.select(
-            e.id,
-            e.type,
-            e.status,
-            e.occurred_at,
-            e.payload,
-            e.pushed_at,
-            e.push_attempts,
-            e.next_push_at,
-            e.last_push_error,
-        )
-        .where(e.order_id == order_id)
-        .order_by(e.id)
+        sa.select(order_events)
+        .where(order_events.c.order_id == order_id)
+        .order_by(order_events.c.id)
     ).mappings()
     return [dict(row) for row in rows]
 

@@ -449,3 +449,24 @@ def html_text(text: str) -> str:
     from markupsafe import escape
 
     return str(escape(text))
+
+
+def test_checks_that_stopped_running_turn_the_cell_amber_and_say_so(site: Site) -> None:
+    """Three missed monitoring runs and a minute later (an injected clock)."""
+    from datetime import timedelta
+
+    from irp.web.overview import build_rows
+
+    every = site.config.platform.monitor_every_seconds
+    later = site.db.now() + timedelta(seconds=3 * every + 120)
+    with site.db.connect() as conn:
+        now_rows = {r.key: r for r in build_rows(conn, site.config, site.db.now(), {})}
+        late_rows = {r.key: r for r in build_rows(conn, site.config, later, {})}
+    assert now_rows["flexit"].cells["acceptance"].state == "ok"
+    late = late_rows["flexit"].cells["acceptance"]
+    assert late.state == "warn"
+    assert late.problems[-1] == (
+        "the checks last ran 3.0 h ago (they should run every 60 min): is irp serve "
+        "running? Check now to run them"
+    )
+    assert late_rows["flexit"].cells["production"].summary == "not connected"
