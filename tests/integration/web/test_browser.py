@@ -210,6 +210,11 @@ def test_resolve_an_uncertain_order_through_the_page(page: Page, site: Site) -> 
     log_in(page, site, "/orders?state=uncertain")
     page.get_by_role("link", name="5001").click()
     assert page.locator("#order-status").inner_text() == "uncertain"
+    assert page.locator("#order-explain").inner_text() == (
+        "The answer to our request was lost, so the refurbisher may or may not have this "
+        "order. Look for document number 5001 in their portal, then below: resolve it with "
+        "their order number if it is there, send it again if it is not, or cancel it."
+    )
     form = page.locator("details.action", has_text="resolve with the refurbisher's reference")
     form.get_by_label("Refurbisher's order number").fill("FX-778899")
     form.get_by_label("Reason").fill("found in the FlexIT portal")
