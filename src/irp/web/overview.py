@@ -109,7 +109,7 @@ def build_rows(
     every = config.platform.monitor_every_seconds
     rows: list[Row] = []
     for ref in config.refurbishers.values():
-        cells = {env: _remote_cell(env, ref.key, peers) for env in envs if env != config.env}
+        cells = {env: _remote_cell(env, ref.key, peers, now) for env in envs if env != config.env}
         cells[config.env] = _local_cell(conn, config.env, ref, now, health[ref.key], every)
         rows.append(
             Row(
@@ -125,7 +125,7 @@ def build_rows(
         )
     for key, errors in broken.items():
         messages = [str(e) for e in errors]
-        cells = {env: _remote_cell(env, key, peers) for env in envs if env != config.env}
+        cells = {env: _remote_cell(env, key, peers, now) for env in envs if env != config.env}
         cells[config.env] = Cell(
             config.env,
             "fail",
@@ -141,7 +141,7 @@ def build_rows(
             if key in known:
                 continue
             known.add(key)
-            cells = {env: _remote_cell(env, key, peers) for env in envs if env != config.env}
+            cells = {env: _remote_cell(env, key, peers, now) for env in envs if env != config.env}
             cells[config.env] = Cell(config.env, "none", f"not configured in {config.env}")
             rows.append(_peer_only_row(key, entry, envs, cells))
     return rows
@@ -235,7 +235,7 @@ def _has_thresholds(ref: Refurbisher) -> bool:
     )
 
 
-def _remote_cell(env: str, key: str, peers: dict[str, PeerView]) -> Cell:
+def _remote_cell(env: str, key: str, peers: dict[str, PeerView], now: datetime) -> Cell:
     view = peers.get(env)
     if view is None:
         return Cell(env, "none", "not connected")
@@ -265,7 +265,7 @@ def _remote_cell(env: str, key: str, peers: dict[str, PeerView]) -> Cell:
         _summary(checks, state),
         problems,
         listed=listed if isinstance(listed, int) else None,
-        last_sync=f"{status}, {started}" if status else None,
+        last_sync=f"{status}, {_ago_text(started, now)}" if status else None,
         link=f"{base}/refurbishers/{key}",
         fixes=[(label, base + path) for label, path in _fixes(key, checks)],
     )
@@ -307,6 +307,14 @@ def _ago(moment: datetime, now: datetime) -> str:
     if seconds < 172800:
         return f"{seconds / 3600:.1f} h ago"
     return f"{seconds / 86400:.1f} days ago"
+
+
+def _ago_text(moment: object, now: datetime) -> str:
+    """An ISO time from a peer as "5 min ago" (as given when it is not one)."""
+    try:
+        return _ago(datetime.fromisoformat(str(moment)), now)
+    except (TypeError, ValueError):
+        return str(moment)
 
 
 def _text(value: object) -> str:

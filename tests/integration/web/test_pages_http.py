@@ -371,7 +371,7 @@ def test_a_broken_refurbisher_is_red_with_its_errors_and_no_secret(site: Site) -
     row = re.search(r'<tr id="row-acme">(.*?)</tr>', page, re.S)
     assert row is not None
     cell = re.search(
-        r'<td class="cell state-fail" data-env="acceptance">(.*?)</td>', row.group(1), re.S
+        r'<td class="cell state-fail" data-env="acceptance"[^>]*>(.*?)</td>', row.group(1), re.S
     )
     assert cell is not None
     assert '<span class="badge">Failing</span>' in cell.group(1)
@@ -392,7 +392,7 @@ def _cell(page: str, key: str, env: str = "acceptance") -> tuple[str, str]:
     row = re.search(rf'<tr id="row-{key}">(.*?)</tr>', page, re.S)
     assert row is not None
     cell = re.search(
-        rf'<td class="cell state-(\w+)" data-env="{env}">(.*?)</td>', row.group(1), re.S
+        rf'<td class="cell state-(\w+)" data-env="{env}"[^>]*>(.*?)</td>', row.group(1), re.S
     )
     assert cell is not None
     return cell.group(1), cell.group(2)

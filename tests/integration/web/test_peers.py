@@ -23,7 +23,9 @@ import pytest
 
 from irp.sandbox.flexit import FlexitSandbox
 from tests.integration.service.support import IrpProcess, free_port, wait_for
+from tests.integration.web.browser import chromium
 from tests.integration.web.support import TOKENS, irp_serve
+from tests.integration.web.test_browser import shoot
 
 PEER_TOKENS = {
     "IRP_ACC_TOKEN": "acc-peer-token-5e4d3c2b1a09",
@@ -139,7 +141,7 @@ def cell(page: str, env: str) -> tuple[str, list[str], str]:
     row = re.search(r'<tr id="row-flexit">(.*?)</tr>', page, re.S)
     assert row is not None, page
     found = re.search(
-        rf'<td class="cell state-(\w+)" data-env="{env}">(.*?)</td>', row.group(1), re.S
+        rf'<td class="cell state-(\w+)" data-env="{env}"[^>]*>(.*?)</td>', row.group(1), re.S
     )
     assert found is not None, row.group(1)
     problems = re.findall(r"<li>(.*?)</li>", found.group(2))
@@ -154,7 +156,14 @@ def escaped(text: str) -> str:
     return str(escape(text))
 
 
-def test_each_instance_shows_both_environments_with_the_others_values(pair: Pair) -> None:
+def test_each_instance_shows_both_environments_until_one_stops_answering(pair: Pair) -> None:
+    """One test, in this order: the production instance is stopped at the end."""
+    both_environments_with_the_others_values(pair)
+    in_the_browser(pair)
+    a_peer_that_stops_answering_is_shown_unreachable_with_the_reason(pair)
+
+
+def both_environments_with_the_others_values(pair: Pair) -> None:
     acc_checks, prod_checks = api_checks(pair.acceptance), api_checks(pair.production)
     prod_stock = next(c for c in prod_checks if c["check"] == "offers_stock")
     acc_stock = next(c for c in acc_checks if c["check"] == "offers_stock")
@@ -180,7 +189,31 @@ def test_each_instance_shows_both_environments_with_the_others_values(pair: Pair
             assert token not in page
 
 
-def test_a_peer_that_stops_answering_is_shown_unreachable_with_the_reason(pair: Pair) -> None:
+def in_the_browser(pair: Pair) -> None:
+    """What a person sees on the acceptance instance (and the README's screenshot)."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(pair.acceptance.url + "/")
+        page.get_by_label("API token").fill(TOKENS["alice"])
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(pair.acceptance.url + "/")
+        production = page.locator('#row-flexit td[data-env="production"]')
+        assert production.locator(".badge").inner_text() == "Failing"
+        assert re.fullmatch(
+            r"last sync (ok|unchanged), \d+ (s|min) ago",
+            production.locator(".meta").last.inner_text(),
+        )
+        assert page.locator('#row-flexit td[data-env="acceptance"] .badge').inner_text() == (
+            "Healthy"
+        )
+        attention = page.locator(".attention li", has_text="flexit in production")
+        assert attention.get_by_role("link", name="Sync now").get_attribute("href") == (
+            f"{pair.production.url}/refurbishers/flexit#sync"
+        )
+        shoot(page, "overview-peers")
+
+
+def a_peer_that_stops_answering_is_shown_unreachable_with_the_reason(pair: Pair) -> None:
     pair.production.process.stop()
     down = f"cannot reach {pair.production.url}/api/refurbishers: ConnectError"
 
