@@ -14,21 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from irp.orders.inbound_example import example_inbound_order
 from irp.orders.intake import InboundOrder
 
-EXAMPLE_ORDER: dict[str, Any] = {
-    "id": "5001",
-    "refurbisher": "flexit",
-    "order_number": "IU-100234",
-    "shipping_address": {
-        "full_name": "Jan Jansen",
-        "full_address": "Damrak 1",
-        "zipcode": "1012 AB",
-        "city": "Amsterdam",
-        "country": "NL",
-    },
-    "items": [{"sku": "FLX-1001", "quantity": 1, "unit_price_tax_excl": "249.00"}],
-}
+EXAMPLE_ORDER: dict[str, Any] = example_inbound_order()
 EXAMPLE_TIME = "2026-05-01T10:00:00.123456+00:00"
 
 
