@@ -20,7 +20,7 @@ def test_the_api_shows_the_one_example_the_sandbox_uses() -> None:
     documented = body["content"]["application/json"]["examples"]
 
     assert flexit.example_inbound_order is example_inbound_order
-    assert EXAMPLE_ORDER == example_inbound_order()
+    assert example_inbound_order() == EXAMPLE_ORDER
     assert documented["one"]["value"] == example_inbound_order()
     assert documented["list"]["value"] == [
         example_inbound_order(),
