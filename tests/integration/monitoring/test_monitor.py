@@ -311,3 +311,37 @@ def test_metrics_show_the_last_run(world: World) -> None:
     assert f'irp_order_transitions_total{{{labels},status="accepted"}} 1.0' in lines
     assert f'irp_order_transitions_total{{{labels},status="submitted"}} 1.0' in lines
     assert 'irp_events_unpushed{env="acceptance"} 2.0' in lines
+
+
+def test_a_monitor_run_unlists_stale_stock_with_no_sync(world: World) -> None:
+    config = load_config(world.root / "irp.json", "acceptance")
+    offers_config = config.refurbisher("flexit").offers
+    assert offers_config is not None
+    hours = offers_config.unlist_stale_after_hours
+    db = world.database()
+    try:
+
+        def listed() -> int:
+            with db.connect() as conn:
+                query = sa.select(sa.func.count()).where(offers.c.listed)
+                return int(conn.execute(query).scalar_one())
+
+        before = listed()
+        now = db.now()
+        fresh = run_monitor(db, config, name="flexit", now=now, probe=False, notify=False)
+        later = now + timedelta(hours=hours + 1)
+        stale = run_monitor(db, config, name="flexit", now=later, probe=False, notify=False)
+        again = run_monitor(db, config, name="flexit", now=later, probe=False, notify=False)
+        after = listed()
+    finally:
+        db.close()
+
+    assert before > 0 and after == 0
+    assert (fresh.unlisted, again.unlisted) == ([], [])
+    assert stale.unlisted == [
+        f"flexit: the newest feed version was published {hours + 1:.0f} h ago, more than "
+        f"unlist_stale_after_hours {hours:g}; {before} offer(s) unlisted until a fresh "
+        "version arrives"
+    ]
+    (stock,) = [r for r in stale.results if r.check == "offers_stock"]
+    assert stock.ok is False
