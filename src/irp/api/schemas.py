@@ -260,6 +260,17 @@ class SyncQueued(BaseModel):
     queued: bool
 
 
+class ConfigErrorPublic(BaseModel):
+    """One configuration error of a broken refurbisher: where, and what is wrong."""
+
+    model_config = _example(
+        {"path": "acme.order.auth.token", "message": "${ACME_TOKEN} is not set"}
+    )
+
+    path: str
+    message: str
+
+
 class RefurbisherPublic(BaseModel):
     """One refurbisher: config summary (never a secret), last sync, order state."""
 
@@ -269,6 +280,8 @@ class RefurbisherPublic(BaseModel):
             "examples": [
                 {
                     "name": "flexit",
+                    "state": "ok",
+                    "errors": [],
                     "refurbisher_id": 15,
                     "supplier_id": 10,
                     "env": "acceptance",
@@ -298,7 +311,9 @@ class RefurbisherPublic(BaseModel):
     )
 
     name: str
-    refurbisher_id: int
+    state: Literal["ok", "broken"]
+    errors: list[ConfigErrorPublic]
+    refurbisher_id: int | None  # None for a broken one: nothing but its errors is shown
     env: str
 
 
