@@ -244,6 +244,20 @@ def _remote_cell(env: str, key: str, peers: dict[str, PeerView], now: datetime) 
     entry = view.refurbishers.get(key)
     if entry is None:
         return Cell(env, "none", f"not configured in {env}")
+    base = view.url.rstrip("/")
+    if entry.get("state") == "broken":
+        errors = [
+            f"{e.get('path')}: {e.get('message')}" if isinstance(e, dict) else str(e)
+            for e in entry.get("errors") or []
+        ]
+        return Cell(
+            env,
+            "fail",
+            "config broken",
+            errors or ["its config has errors"],
+            link=f"{base}/refurbishers/{key}",
+            fixes=[("See how to fix it", f"{base}/refurbishers/{key}")],
+        )
     checks = [
         check_from_json(c, env, key) for c in entry.get("checks") or [] if isinstance(c, dict)
     ]
@@ -258,7 +272,6 @@ def _remote_cell(env: str, key: str, peers: dict[str, PeerView], now: datetime) 
         problems.append(f"order submissions paused: {reason or 'no reason recorded'}")
     listed = offers.get("listed")
     started = sync.get("started_at") if isinstance(sync, dict) else None
-    base = view.url.rstrip("/")
     return Cell(
         env,
         state,

@@ -5,8 +5,10 @@ Each instance serves its own environment's database and reads the other through
 file gives production a fractional freshness limit of its own
 (``environments.production.monitoring``), so the same refurbisher is healthy in
 acceptance and failing in production — and each page shows both, with the values the
-other instance's API gives. A peer that stops answering is shown unreachable with
-the reason; without a peer the column says "not connected" (test_browser).
+other instance's API gives; a refurbisher broken only in production (its secret is not
+set there) is red in the production column of both pages. A peer that stops answering
+is shown unreachable with the reason; without a peer the column says "not connected"
+(test_browser).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from irp.sandbox.flexit import FlexitSandbox
+from irp.store.tables import monitor_results, sync_runs
 from tests.integration.service.support import IrpProcess, free_port, wait_for
 from tests.integration.web.browser import chromium
 from tests.integration.web.support import TOKENS, irp_serve
@@ -39,12 +43,14 @@ class Instance:
     env: str
     url: str
     process: IrpProcess
+    db_url: str
 
 
 @dataclass
 class Pair:
     acceptance: Instance
     production: Instance
+    secrets: dict[str, str]
 
 
 def peer_document(sandbox: FlexitSandbox, acc_url: str, prod_url: str) -> dict[str, Any]:
@@ -62,6 +68,12 @@ def peer_document(sandbox: FlexitSandbox, acc_url: str, prod_url: str) -> dict[s
         "acceptance": {},
         "production": {"monitoring": {"offers_stock_hours": 0.0003}},
     }
+    # acme: the same feed with a password of its own, set only where acceptance runs.
+    acme = json.loads(json.dumps(flexit))
+    acme.update(name="acme", refurbisher_id=17, monitoring={})
+    acme["offers"]["auth"]["password"] = "${ACME_SFTP_PASSWORD}"
+    acme["environments"] = {"acceptance": {}, "production": {}}
+    document["acme"] = acme
     document["platform"] = {
         "monitor_every_seconds": 3600,
         "peers": {"production": {"url": prod_url, "token": "${IRP_PROD_TOKEN}"}},
@@ -99,13 +111,17 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
         prod_env = environment(
             sandbox, "production", "acceptance-peer", PEER_TOKENS["IRP_PROD_TOKEN"]
         )
+        acc_env["ACME_SFTP_PASSWORD"] = sandbox.secrets["FLEXIT_SFTP_PASSWORD"]
+        prod_env.pop("ACME_SFTP_PASSWORD", None)
         acc_db, prod_db = f"sqlite:///{root / 'acc.db'}", f"sqlite:///{root / 'prod.db'}"
         with (
             irp_serve(config, acc_db, acc_env, root / "acc.log", acc_port) as (_, acc),
             irp_serve(config, prod_db, prod_env, root / "prod.log", prod_port) as (_, prod),
         ):
             pair = Pair(
-                Instance("acceptance", acc_url, acc), Instance("production", prod_url, prod)
+                Instance("acceptance", acc_url, acc, acc_db),
+                Instance("production", prod_url, prod, prod_db),
+                dict(sandbox.secrets),
             )
             for instance in (pair.acceptance, pair.production):
                 checked_after_a_sync(instance)
@@ -115,7 +131,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
 def api_checks(instance: Instance) -> list[dict[str, Any]]:
     answer = httpx.get(instance.url + "/api/refurbishers", headers=BEARER, timeout=10)
     assert answer.status_code == 200, answer.text
-    [flexit] = answer.json()
+    flexit = next(entry for entry in answer.json() if entry["name"] == "flexit")
     checks: list[dict[str, Any]] = flexit["checks"]
     return checks
 
@@ -131,14 +147,33 @@ def checked_after_a_sync(instance: Instance) -> None:
     def judged() -> bool:
         httpx.post(instance.url + "/checks", headers=BEARER, data={"next": "/"})
         stock = next((c for c in api_checks(instance) if c["check"] == "offers_stock"), None)
-        return stock is not None and stock["value"] is not None and stock["value"] > 0.0003
+        if stock is None or stock["value"] is None or stock["value"] <= 0.0003:
+            return False
+        return judged_after_every_sync(instance.db_url)
 
     wait_for(judged, f"{instance.env}: offers_stock judged after a sync")
 
 
-def cell(page: str, env: str) -> tuple[str, list[str], str]:
-    """(state, problems, summary) of flexit's cell for ``env``."""
-    row = re.search(r'<tr id="row-flexit">(.*?)</tr>', page, re.S)
+def judged_after_every_sync(db_url: str) -> bool:
+    """No sync runs, and the stored checks are newer than the last one that ended (the
+    scheduler syncs at start too). Read from the instance's own database file: its API
+    does not say when the checks ran."""
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            running = conn.execute(
+                sa.select(sa.func.count()).where(sync_runs.c.status == "running")
+            ).scalar_one()
+            ended = conn.execute(sa.select(sa.func.max(sync_runs.c.finished_at))).scalar()
+            checked = conn.execute(sa.select(sa.func.min(monitor_results.c.checked_at))).scalar()
+    finally:
+        engine.dispose()
+    return running == 0 and ended is not None and checked is not None and checked > ended
+
+
+def cell(page: str, env: str, key: str = "flexit") -> tuple[str, list[str], str]:
+    """(state, problems, summary) of ``key``'s cell for ``env``."""
+    row = re.search(rf'<tr id="row-{key}">(.*?)</tr>', page, re.S)
     assert row is not None, page
     found = re.search(
         rf'<td class="cell state-(\w+)" data-env="{env}"[^>]*>(.*?)</td>', row.group(1), re.S
@@ -184,8 +219,15 @@ def both_environments_with_the_others_values(pair: Pair) -> None:
         "fail", failing, f"1 of {len(prod_checks)} checks failing",
     )  # fmt: skip
     assert cell(on_production, "acceptance") == ("ok", [], f"all {len(acc_checks)} checks pass")
+    broken = "acme.offers.auth.password: ${ACME_SFTP_PASSWORD} is not set"
+    assert cell(on_production, "production", "acme") == ("fail", [broken], "config broken")
+    assert cell(on_acceptance, "production", "acme") == ("fail", [broken], "config broken")
+    assert cell(on_acceptance, "acceptance", "acme")[0] == "ok", cell(
+        on_acceptance, "acceptance", "acme"
+    )
+    assert f'href="{pair.production.url}/refurbishers/acme">See how to fix it</a>' in on_acceptance
     for page in (on_acceptance, on_production):
-        for token in PEER_TOKENS.values():
+        for token in [*PEER_TOKENS.values(), *pair.secrets.values()]:
             assert token not in page
 
 
