@@ -174,7 +174,7 @@ def test_a_stale_sync_shows_a_red_check_and_what_to_do(page: Page, site: Site) -
     assert sync_now(page, site, "staleshop")[2] in ("ok", "unchanged")
     cell = page.locator('#row-staleshop td[data-env="acceptance"]')
     stale = re.compile(
-        r"newest feed version published \d+\.\d h ago \(.+\), more than 0\.0003 h: the "
+        r"newest feed version published \d+ (s|min) ago \(.+\), more than 0\.0003 h: the "
         r"supplier's export may have stopped, ask staleshop and check `irp offers sync "
         r"staleshop`; its stock is unlisted after 72 h"
     )

@@ -432,7 +432,7 @@ def test_health_is_monitorings_stored_results_and_check_now_refreshes_them(site:
         )  # fmt: skip
     assert not stock.ok and stock.threshold == 0.0003
     assert re.fullmatch(
-        r"newest feed version published \d+\.\d h ago \(.*\), more than 0\.0003 h: .*",
+        r"newest feed version published \d+ s ago \(.*\), more than 0\.0003 h: .*",
         stock.detail,
     )
     row = re.search(
