@@ -119,7 +119,7 @@ def fix_link(key: str, check: str) -> tuple[str, str] | None:
         "offers_endpoint": ("Sync now", f"/refurbishers/{key}#sync"),
         "latest_order": ("See its offers", f"/offers?refurbisher={key}&listed=yes"),
         "open_orders": ("See submitted orders", f"/orders?state=submitted&refurbisher={key}"),
-        "stuck_orders": ("See its orders", f"/orders?refurbisher={key}"),
+        "stuck_orders": ("See its waiting orders", f"/orders?state=operator&refurbisher={key}"),
         "unmatched_shipments": ("See unmatched shipments", "/alerts#unmatched-title"),
         "order_endpoint": ("See its connector", f"/refurbishers/{key}#connector-title"),
         "secret_expiry": ("See its connector", f"/refurbishers/{key}#connector-title"),

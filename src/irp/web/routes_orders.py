@@ -38,7 +38,7 @@ def orders_page(
     """Orders, most recently changed first; filter by state and refurbisher."""
     config = backend.config()
     states = [str(s) for s in OrderStatus]
-    chosen = state if state in states else ""
+    chosen = state if state in (*states, lists.OPERATOR_FILTER) else ""
     ref = refurbisher if refurbisher in config.refurbishers else ""
     with backend.db.connect() as conn:
         found = lists.list_orders(conn, state=chosen or None, refurbisher=ref or None, cursor=after)

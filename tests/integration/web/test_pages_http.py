@@ -470,3 +470,19 @@ def test_checks_that_stopped_running_turn_the_cell_amber_and_say_so(site: Site) 
         "running? Check now to run them"
     )
     assert late_rows["flexit"].cells["production"].summary == "not connected"
+
+
+def test_the_orders_waiting_for_an_operator_are_one_filter(site: Site) -> None:
+    with site.db.connect() as conn:
+        waiting = conn.execute(
+            sa.select(orders.c.id, orders.c.status)
+            .where(orders.c.status.in_(["uncertain", "failed", "rejected"]))
+            .order_by(orders.c.updated_at.desc(), orders.c.id.desc())
+        ).all()
+    assert waiting and {SHIPPED, NO_PRODUCT}.isdisjoint(row.id for row in waiting)
+
+    page = httpx.get(f"{site.url}/orders?state=operator&refurbisher=flexit", headers=bearer())
+
+    assert page.status_code == 200
+    assert re.findall(r'<td><a href="/orders/(\w+)">', page.text) == [row.id for row in waiting]
+    assert '<option value="operator" selected>' in page.text

@@ -47,4 +47,7 @@ def test_each_check_links_to_where_it_is_fixed() -> None:
     assert fix_link("flexit", "open_orders") == (
         "See submitted orders", "/orders?state=submitted&refurbisher=flexit",
     )  # fmt: skip
+    assert fix_link("flexit", "stuck_orders") == (
+        "See its waiting orders", "/orders?state=operator&refurbisher=flexit",
+    )  # fmt: skip
     assert fix_link("flexit", "no_such_check") is None
