@@ -163,8 +163,10 @@ def fetch_frame_for_keys(
     """Like :func:`fetch_frame` for ``refurbisher``'s rows whose ``key`` is in ``keys``.
 
     A few thousand keys are looked up through the unique index in one query (SQLite:
-    ``IN`` a ``json_each`` of one JSON array; PostgreSQL: ``= ANY(array)``); past
-    ``_KEYS_BEFORE_FULL_SCAN`` one scan of the refurbisher's rows is cheaper.
+    ``IN`` a ``json_each`` of one JSON array; PostgreSQL: a join with ``unnest`` of one
+    array, one index probe per key — ``= ANY(array)`` walked the index range of every
+    key and cost 2.5 times as much for 10,000 keys); past ``_KEYS_BEFORE_FULL_SCAN``
+    one scan of the refurbisher's rows is cheaper.
     """
     where = "refurbisher = %s"
     if keys.len() > _KEYS_BEFORE_FULL_SCAN:
@@ -172,10 +174,13 @@ def fetch_frame_for_keys(
         return frame.join(keys.to_frame(key), on=key, how="semi")
     if conn.dialect.name != "sqlite":  # one query; the array is bound server-side
         raw = driver_connection(conn)
-        exprs = ", ".join(_pg_text(c, k) for c, k in columns.items())
-        sql = f"SELECT {exprs} FROM {table} WHERE {where} AND {_quote(key)} = ANY(%s)"
+        exprs = ", ".join(_pg_text(c, k, alias="t") for c, k in columns.items())
+        sql = (
+            f"SELECT {exprs} FROM unnest(%s::text[]) AS k(irp_key) "
+            f"JOIN {table} AS t ON t.refurbisher = %s AND t.{_quote(key)} = k.irp_key"
+        )
         with raw.cursor() as cursor:
-            rows = cursor.execute(sql, (refurbisher, keys.unique().to_list())).fetchall()
+            rows = cursor.execute(sql, (keys.unique().to_list(), refurbisher)).fetchall()
         schema = {c: _raw_dtype(k) for c, k in columns.items()}
         frame = pl.DataFrame(rows, schema=schema, orient="row")
         return frame.with_columns(
@@ -253,8 +258,8 @@ def _raw_dtype(kind: Kind) -> pl.DataType:
     return pl.Int64() if kind in ("int", "bool") else pl.String()
 
 
-def _pg_text(column: str, kind: Kind) -> str:
-    quoted = _quote(column)
+def _pg_text(column: str, kind: Kind, *, alias: str = "") -> str:
+    quoted = f"{alias}.{_quote(column)}" if alias else _quote(column)
     if kind == "bool":
         return f"{quoted}::int"
     if kind == "datetime":
