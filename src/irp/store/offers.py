@@ -210,6 +210,22 @@ class OfferWrite:
         return self.write(ready)
 
 
+def commit_without_flush_wait(conn: sa.Connection) -> None:
+    """PostgreSQL: let this transaction's commit return before its WAL is on disk
+    (``synchronous_commit = off``, for this transaction only). For a sync's write
+    chunks: a million-row load commits twenty of them, each waiting for a flush.
+
+    Safe because the sync records its outcome afterwards in an ordinary commit, which
+    flushes the WAL up to itself and so every chunk before it. A crash before that may
+    lose the last chunks, never half of one and never their order: the run stays
+    ``running`` (failed by the next sync, which writes the rest) and the offers version
+    rolls back with them, so the snapshot stamped with the lost version is not used.
+    SQLite needs nothing: its automatic checkpoint after each chunk syncs the WAL anyway.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+
 def load_offers(
     conn: sa.Connection, refurbisher: str, *, listed_only: bool = False
 ) -> pl.DataFrame:

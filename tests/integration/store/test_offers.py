@@ -262,3 +262,16 @@ def test_write_for_a_refurbisher_not_stored_is_refused(database: Database) -> No
         "offers of 'ghost': the refurbisher is not stored (refurbishers.ensure_refurbisher "
         "comes first)"
     )
+
+
+def test_commit_without_flush_wait_lasts_one_transaction(database: Database) -> None:
+    if database.dialect != "postgresql":
+        with database.write_transaction() as conn:
+            offers.commit_without_flush_wait(conn)  # SQLite: nothing to set
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2
+        return
+    with database.write_transaction() as conn:
+        offers.commit_without_flush_wait(conn)
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "off"
+    with database.write_transaction() as conn:
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"

@@ -34,7 +34,7 @@ def rows(*records: tuple[str | None, str | None, str | None], settings: str = "s
         },
         schema={"line": pl.Int64, **dict.fromkeys(FIELDS, pl.String)},
     )
-    return frame.with_columns(raw_row_hash(FIELDS, settings).alias("row_hash"))
+    return frame.with_columns(raw_row_hash(frame, FIELDS, settings))
 
 
 def test_raw_hash_follows_the_text_and_the_settings_and_leaves_the_issue_bit_free() -> None:
