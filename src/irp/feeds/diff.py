@@ -48,6 +48,11 @@ class OfferChanges:
     """Offers listed before this sync (the guard's denominator)."""
     listed_after: int
     """Offers listed once these changes are written."""
+    keys_kept: pl.Series | None = None
+    """For each row of ``updated``: whether its indexed columns (``ean``, ``listed``)
+    equal the stored ones, so the write may leave them out (SQLite rewrites an index
+    entry for every indexed column an ``UPDATE`` sets, even to the same value: twice
+    the pages for a warm sync). None when the stored EAN was not given."""
 
 
 def raw_row_hash(frame: pl.DataFrame, fields: Sequence[str], settings: str) -> pl.Series:
@@ -214,7 +219,8 @@ def diff_offers(
     """Split ``feed`` (priced, with ``row_hash``) against ``stored`` (the offer index).
 
     ``stored`` has ``sku``, ``row_hash``, ``listed``, ``price_purchase_amount`` and
-    ``held_purchase_amount`` (the prices are only needed for SKUs in ``feed``). After
+    ``held_purchase_amount`` (the prices are only needed for SKUs in ``feed``), and may
+    have the stored ``ean`` of those SKUs (then :attr:`OfferChanges.keys_kept` is set). After
     :func:`split_unchanged`, ``stored`` is its ``rest``, ``carried`` the number of rows
     it carried over (unchanged, never vanished) and ``listed_before`` its count of
     listed offers; by default ``stored`` is every stored offer.
@@ -243,12 +249,14 @@ def diff_offers(
             listed_before=listed_before,
             listed_after=listed_before + int(feed.get_column("listed").sum()),
         )
+    with_ean = "ean" in stored.columns and "ean" in feed.columns
     index = stored.select(
         "sku",
         pl.col("row_hash").alias("_stored_hash"),
         pl.col("listed").alias("_stored_listed"),
         pl.col("price_purchase_amount").alias("_stored_purchase"),
         pl.col("held_purchase_amount").alias("_held_purchase"),
+        *([pl.col("ean").alias("_stored_ean")] if with_ean else []),
     )
     joined = feed.join(index, on="sku", how="left", maintain_order="left")
     is_new = pl.col("_stored_hash").is_null() & pl.col("_stored_listed").is_null()
@@ -290,6 +298,13 @@ def diff_offers(
         (changed.get_column("listed") & ~changed.get_column("_stored_listed")).sum()
     )
     drop = ["_stored_hash", "_stored_listed", "_stored_purchase", "_held_purchase"]
+    keys_kept = None
+    if with_ean:
+        drop.append("_stored_ean")
+        keys_kept = changed.select(
+            (pl.col("listed") == pl.col("_stored_listed"))
+            & pl.col("ean").eq_missing(pl.col("_stored_ean"))
+        ).to_series()
     return OfferChanges(
         created=created.drop(drop),
         updated=changed.drop(drop),
@@ -299,6 +314,7 @@ def diff_offers(
         newly_unlisted=newly_unlisted,
         listed_before=listed_before,
         listed_after=listed_before - newly_unlisted + newly_listed,
+        keys_kept=keys_kept,
     )
 
 
