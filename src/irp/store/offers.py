@@ -260,7 +260,7 @@ def prepare_insert(
     yet written: pass it to :meth:`OfferWrite.write`.
 
     Everything but the database work happens here, so a caller may prepare the next
-    chunk while the current one is written. With ``ahead`` the PostgreSQL CSV is
+    chunk while the current one is written. With ``ahead`` the PostgreSQL COPY text is
     written now too (a chunk's worth: it is held until written).
     """
     missing = [c for c in ("sku", *_REQUIRED_ON_INSERT) if c not in df.columns]
@@ -290,7 +290,7 @@ def prepare_insert(
         sql = f"INSERT INTO offers ({names}) VALUES ({marks})"
         return lambda conn: _frames.execute_many(conn, sql, frame)
     columns = [*frame.columns, *constants]
-    parts = _frames.csv_parts(frame, constants)
+    parts = _frames.copy_parts(frame, constants)
     ready = list(parts) if ahead else parts
 
     def copy(conn: sa.Connection) -> int:
@@ -342,7 +342,7 @@ def prepare_update(
         sql = f"UPDATE offers SET {assignments} WHERE refurbisher = ? AND sku = ?"
         return lambda conn: _frames.execute_many(conn, sql, ordered)
     names = ", ".join(f'"{c}"' for c in frame.columns)
-    parts = _frames.csv_parts(frame)
+    parts = _frames.copy_parts(frame)
     ready = list(parts) if ahead else parts
     assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns)
     update = (
