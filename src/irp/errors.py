@@ -25,6 +25,7 @@
     │   ├── RetriableSupplierError   certainly not acted on: safe to send again later
     │   ├── FatalSupplierError       refused or misconfigured: do not send again
     │   └── UncertainDeliveryError   maybe acted on: look it up, never resend blindly
+    │       └── AnswerTooLargeError  the answer's body is over the size IRP reads
     └── OdooError                    booking a purchase order in Odoo went wrong; its
                                      subtree is drawn in irp.odoo.errors
 
@@ -150,3 +151,8 @@ class FatalSupplierError(SupplierError):
 
 class UncertainDeliveryError(SupplierError):
     """The refurbisher may have acted on the request: look it up, never resend blindly."""
+
+
+class AnswerTooLargeError(UncertainDeliveryError):
+    """An answer's body is larger than IRP reads (``irp.http_limits``): what it said is
+    unknown, so a request that may change something may have been acted on."""

@@ -126,19 +126,33 @@ def test_the_scheduler_runs_the_checks_for_the_api_and_metrics(
         return list(answer.json())
 
     found = wait_for(checks, "the first monitoring run")
-    names = {(c["refurbisher"], c["check"]) for c in found}
-    assert ("flexit", "offers_endpoint") in names
-    assert ("greenbyte", "unmatched_shipments") in names
+    every = ["latest_order", "offers_stock", "open_orders", "offers_endpoint", "order_endpoint"]
+    every += ["stuck_orders"]
+    assert [(c["refurbisher"], c["check"]) for c in found] == [
+        *[("flexit", name) for name in [*every, "secret_expiry"]],
+        *[("greenbyte", name) for name in [*every, "unmatched_shipments", "secret_expiry"]],
+    ]
+    assert all(c["ok"] for c in found), found  # a fresh world breaches nothing
+    assert {c["check"]: c["value"] for c in found if c["refurbisher"] == "greenbyte"} | {
+        "latest_order": None,
+        "offers_stock": None,
+    } == {
+        "latest_order": None,
+        "offers_stock": None,
+        "open_orders": 0,
+        "offers_endpoint": 200,
+        "order_endpoint": 1,
+        "stuck_orders": 0,
+        "unmatched_shipments": 0,
+        "secret_expiry": None,  # no credential of greenbyte has an expiry date
+    }
     assert set(found[0]) == {"refurbisher", "env", "check", "value", "threshold", "ok", "detail"}
     overview = served.api("GET", "/api/refurbishers").json()
     assert {c["check"] for c in overview[0]["checks"]} == {
         c["check"] for c in found if c["refurbisher"] == overview[0]["name"]
     }
     metrics = served.http.get("/metrics").text.splitlines()
-    assert any(
-        line.startswith(
-            'irp_check_ok{check="offers_endpoint",env="acceptance",refurbisher="greenbyte"}'
-        )
-        for line in metrics
-    )
+    labels = 'check="offers_endpoint",env="acceptance",refurbisher="greenbyte"'
+    assert f"irp_check_ok{{{labels}}} 1.0" in metrics
+    assert f"irp_check_value{{{labels}}} 200.0" in metrics
     assert json.dumps(found)  # plain JSON

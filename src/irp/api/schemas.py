@@ -14,21 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from irp.orders.inbound_example import example_inbound_order
 from irp.orders.intake import InboundOrder
 
-EXAMPLE_ORDER: dict[str, Any] = {
-    "id": "5001",
-    "refurbisher": "flexit",
-    "order_number": "IU-100234",
-    "shipping_address": {
-        "full_name": "Jan Jansen",
-        "full_address": "Damrak 1",
-        "zipcode": "1012 AB",
-        "city": "Amsterdam",
-        "country": "NL",
-    },
-    "items": [{"sku": "FLX-1001", "quantity": 1, "unit_price_tax_excl": "249.00"}],
-}
+EXAMPLE_ORDER: dict[str, Any] = example_inbound_order()
 EXAMPLE_TIME = "2026-05-01T10:00:00.123456+00:00"
 
 
@@ -271,6 +260,17 @@ class SyncQueued(BaseModel):
     queued: bool
 
 
+class ConfigErrorPublic(BaseModel):
+    """One configuration error of a broken refurbisher: where, and what is wrong."""
+
+    model_config = _example(
+        {"path": "acme.order.auth.token", "message": "${ACME_TOKEN} is not set"}
+    )
+
+    path: str
+    message: str
+
+
 class RefurbisherPublic(BaseModel):
     """One refurbisher: config summary (never a secret), last sync, order state."""
 
@@ -280,6 +280,8 @@ class RefurbisherPublic(BaseModel):
             "examples": [
                 {
                     "name": "flexit",
+                    "state": "ok",
+                    "errors": [],
                     "refurbisher_id": 15,
                     "supplier_id": 10,
                     "env": "acceptance",
@@ -309,7 +311,9 @@ class RefurbisherPublic(BaseModel):
     )
 
     name: str
-    refurbisher_id: int
+    state: Literal["ok", "broken"]
+    errors: list[ConfigErrorPublic]
+    refurbisher_id: int | None  # None for a broken one: nothing but its errors is shown
     env: str
 
 

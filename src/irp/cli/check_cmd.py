@@ -59,9 +59,16 @@ def check_offers(refurbisher: Refurbisher, rt: Runtime) -> CheckResult | None:
 
 
 def check_order(refurbisher: Refurbisher, rt: Runtime) -> CheckResult | None:
-    """Reach the order endpoint without placing an order; resume paused submissions."""
+    """Reach the order endpoint without placing an order; resume paused submissions.
+
+    Outside production a refurbisher whose order endpoints were not chosen for the
+    environment is not contacted at all: its only endpoint is production's, and a probe
+    from acceptance would reach it (and could resume submissions that must stay off).
+    """
     if refurbisher.order is None:
         return None
+    if refusal := refurbisher.order_endpoint_refusal:
+        return CheckResult("order", False, f"not reached: {refusal}")
     from irp.orders.probe import check_order_endpoint
 
     try:

@@ -7,7 +7,7 @@ with ``shipment_poll`` about their due orders now — what ``irp serve`` does ev
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,7 +19,12 @@ from irp.cli.common import (
     refurbisher_named,
     runtime,
     stdout_console,
+    warn,
+    warn_broken,
 )
+
+if TYPE_CHECKING:
+    from irp.config import Config
 
 app = typer.Typer(no_args_is_help=True, help="Shipments: what the refurbishers reported.")
 
@@ -92,7 +97,10 @@ def poll_command(
     with exits_on_errors():
         rt = runtime(ctx)
         config = rt.config()
-        if name is not None:
+        skipped = False
+        if name is None:
+            skipped = _skipped(config)
+        else:
             refurbisher_named(config, name)
         results = poll_shipments(rt.database(), config, refurbisher=name)
     if json_output:
@@ -102,5 +110,22 @@ def poll_command(
             typer.echo(f"{r.order_id}: {r.outcome:<11} {r.status:<9} {r.detail}")
         if not results:
             typer.echo("no poll was due")
-    if any(r.outcome in ("failed", "refused") for r in results):
+    if skipped or any(r.outcome in ("failed", "refused") for r in results):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _skipped(config: Config) -> bool:
+    """Warn about the refurbishers a poll of all leaves out; any?
+
+    The broken ones, and those whose order endpoints were not chosen for this
+    environment (a poll calls the order API with the order auth, so it keeps the same
+    isolation as ``irp orders submit``).
+    """
+    refused = [
+        ref
+        for ref in config.refurbishers.values()
+        if ref.shipment_poll is not None and ref.order_endpoint_refusal
+    ]
+    for ref in refused:
+        warn(f"{ref.key} was skipped: {ref.order_endpoint_refusal}")
+    return warn_broken(config) or bool(refused)

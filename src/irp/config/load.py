@@ -113,7 +113,11 @@ def validate_config(
     warnings = [
         ConfigError(f"{key}.environments.{env}", refusal)
         for key in keys
-        if key in refurbishers and (refusal := refurbishers[key].order_endpoint_refusal)
+        if key in refurbishers
+        and (
+            refusal := refurbishers[key].order_endpoint_refusal
+            or poll_endpoint_left_over(refurbishers[key], raw.get(key), env)
+        )
     ]
     config = Config(
         path=path,
@@ -164,6 +168,31 @@ def order_endpoint_refusal(refurbisher: Refurbisher, raw: Any, env: str) -> str 
         f"{env} endpoints (order.endpoint, order.lookup.endpoint), or set "
         f'"environment_endpoints_reviewed": true on {key} if its endpoints are right for '
         f"{env}"
+    )
+
+
+def poll_endpoint_left_over(refurbisher: Refurbisher, raw: Any, env: str) -> str | None:
+    """Why ``env``'s block looks half done: it moves ``order.endpoint`` but not the
+    shipment poll's, which would still ask production's host (None: nothing to say)."""
+    poll = refurbisher.shipment_poll
+    if env == PRODUCTION or poll is None or refurbisher.environment_endpoints_reviewed:
+        return None
+    environments = raw.get("environments") if isinstance(raw, dict) else None
+    block = environments.get(env) if isinstance(environments, dict) else None
+    if not isinstance(block, dict):
+        return None
+    order = block.get("order")
+    sets_order = isinstance(order, dict) and "endpoint" in order
+    polled = block.get("shipment_poll")
+    sets_poll = isinstance(polled, dict) and "endpoint" in polled
+    if not sets_order or sets_poll:
+        return None
+    key = refurbisher.key
+    host = urlsplit(poll.endpoint).netloc
+    return (
+        f"{key}.environments.{env} sets order.endpoint but not shipment_poll.endpoint, so in "
+        f"{env} shipments would be polled at the endpoint it uses in production ({host}); "
+        f"set shipment_poll.endpoint in environments.{env} too"
     )
 
 

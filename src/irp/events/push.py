@@ -31,8 +31,10 @@ import sqlalchemy as sa
 
 from irp.config import Config
 from irp.config.events import EventsConfig
+from irp.errors import AnswerTooLargeError
 from irp.events.outbox import event_document
 from irp.events.signing import sign_standard_webhook
+from irp.http_limits import CappedTransport
 from irp.orders.retry_after import parse_retry_after
 from irp.redact import redact
 from irp.retry import backoff_delay
@@ -76,7 +78,8 @@ def push_due_events(
         return report
     deadline = time.monotonic() + budget_seconds
     timeout = httpx.Timeout(settings.timeout_seconds)
-    with httpx.Client(timeout=timeout, transport=transport, trust_env=False) as client:
+    capped = CappedTransport(transport or httpx.HTTPTransport(trust_env=False))
+    with httpx.Client(timeout=timeout, transport=capped, trust_env=False) as client:
         pusher = _Pusher(db, config, settings, client, report)
         while time.monotonic() < deadline:
             due = pusher.due()
@@ -153,7 +156,7 @@ class _Pusher:
         retry_after = None
         try:
             response = self.client.post(self.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, AnswerTooLargeError) as exc:  # too large: accepted? unknown
             error = f"{type(exc).__name__}: {exc}"
         else:
             if response.is_success:

@@ -27,7 +27,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from irp.config import Config
 from irp.config.alerts import AlertSink, SlackSink, sink_label
+from irp.errors import AnswerTooLargeError
 from irp.events.outbox import iso_utc
+from irp.http_limits import CappedTransport
 from irp.orders.retry_after import parse_retry_after
 from irp.redact import redact
 from irp.retry import backoff_delay
@@ -65,7 +67,8 @@ def notify_sinks(
     with db.write_transaction() as conn:
         _enqueue(conn, list(sinks))
     deadline = time.monotonic() + budget_seconds
-    with httpx.Client(transport=transport, trust_env=False) as client:
+    capped = CappedTransport(transport or httpx.HTTPTransport(trust_env=False))
+    with httpx.Client(transport=capped, trust_env=False) as client:
         for row in _due(db, list(sinks)):
             if time.monotonic() >= deadline:
                 break
@@ -190,7 +193,7 @@ def _send(
         headers = {name: value.get_secret_value() for name, value in sink.headers.items()}
     try:
         response = client.post(url, json=message, headers=headers, timeout=sink.timeout_seconds)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, AnswerTooLargeError) as exc:
         return f"{type(exc).__name__}: {exc}", None
     if response.is_success:
         return None, None

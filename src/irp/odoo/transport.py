@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from irp.errors import AnswerTooLargeError
+from irp.http_limits import CappedTransport
 from irp.odoo.errors import OdooConnectionError, OdooNoAnswerError
 from irp.redact import redact
 
@@ -80,6 +82,7 @@ class HttpSession:
         timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._client = httpx.Client(
             timeout=timeout,
+            transport=CappedTransport(httpx.HTTPTransport()),
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
@@ -108,6 +111,10 @@ class HttpSession:
                 f"the connection to Odoo was lost while waiting for the answer ({what}): "
                 f"{self._reason(exc)}; Odoo may still have acted on it"
             ) from None
+        except AnswerTooLargeError as exc:  # unread: like no answer, settled by searching
+            raise OdooNoAnswerError(
+                f"Odoo's answer ({what}): {exc}; Odoo may have acted on it"
+            ) from None
         elapsed = int((time.monotonic() - started) * 1000)
         log.debug("odoo %s -> %s in %d ms", what, response.status_code, elapsed)
         if response.is_redirect:
@@ -122,6 +129,8 @@ class HttpSession:
         """GET ``url`` (nothing is changed by it); errors as :meth:`post`."""
         try:
             return self._client.get(url)
+        except AnswerTooLargeError as exc:
+            raise OdooConnectionError(f"Odoo at {self.url} ({what}): {exc}") from None
         except httpx.TransportError as exc:
             raise OdooConnectionError(
                 f"cannot reach Odoo at {self.url} ({what}): {self._reason(exc)}; "

@@ -32,7 +32,7 @@ import httpx
 from pydantic import SecretStr
 
 from irp import strictjson
-from irp.errors import FatalSupplierError, RetriableSupplierError
+from irp.errors import AnswerTooLargeError, FatalSupplierError, RetriableSupplierError
 from irp.orders.retry_after import parse_retry_after
 
 __all__ = [
@@ -138,7 +138,9 @@ class OAuth2ClientCredentialsAuth(httpx.Auth):
     second 401 is the answer the caller classifies ("authentication refused").
     """
 
-    requires_response_body = True  # the token endpoint's JSON is read inside the flow
+    # The token endpoint's JSON is read inside the flow (``_read_token``), so that an
+    # oversized answer is this flow's error; the order's answer is read by the client.
+    requires_response_body = False
 
     def __init__(
         self,
@@ -207,6 +209,12 @@ class OAuth2ClientCredentialsAuth(httpx.Auth):
     def _read_token(self, response: httpx.Response) -> tuple[SecretStr, float]:
         where = f"oauth2 token request to {self.token_url}"
         status = response.status_code
+        try:
+            response.read()  # at most irp.http_limits.MAX_ANSWER_BYTES through HttpSender
+        except AnswerTooLargeError as exc:
+            raise FatalSupplierError(
+                f"{where} failed: {exc}; the order was not sent; check order.auth.token_url"
+            ) from None
         if status in _RETRIABLE_TOKEN_STATUSES:
             raise RetriableSupplierError(
                 f"{where} failed: {status}; the order was not sent, it will be tried again",

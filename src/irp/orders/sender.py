@@ -5,7 +5,9 @@ transport ``handle_request``). The engine (:mod:`irp.orders.engine`) never sees 
 clients, auth or sockets — only this. Two senders ship:
 
 - :class:`HttpSender`, the real one: one ``httpx.Client`` per refurbisher (separate
-  connect, write and read timeouts, redirects never followed, the connector's auth);
+  connect, write and read timeouts, redirects never followed, the connector's auth,
+  answers read up to :data:`irp.http_limits.MAX_ANSWER_BYTES` — a larger one is an
+  :class:`~irp.errors.AnswerTooLargeError`, which classifies as "maybe acted on");
 - :class:`irp.orders.mock.MockSender`, a fake answering from a function, for tests and
   for code that drives the engine without a network.
 
@@ -33,6 +35,7 @@ import httpx
 
 from irp.config import OrderConfig
 from irp.errors import SupplierError
+from irp.http_limits import CappedTransport
 from irp.orders.auth import create_auth
 
 __all__ = [
@@ -136,7 +139,7 @@ class HttpSender:
         )
         self._client = httpx.Client(
             timeout=timeout,
-            limits=limits,
+            transport=CappedTransport(httpx.HTTPTransport(limits=limits, trust_env=False)),
             follow_redirects=False,
             auth=create_auth(order.auth),
             trust_env=False,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from irp.orders.inbound_example import example_inbound_order as example_inbound_order
 from irp.sandbox.feed import flexit_feed
 from irp.sandbox.lifecycle import StartStop
 from irp.sandbox.order_api import FlexitOrderApi
@@ -31,25 +32,6 @@ def example_config() -> dict[str, Any]:
     the package editable), and the example must never be copied and drift.
     """
     return json.loads(EXAMPLE_CONFIG.read_text())  # type: ignore[no-any-return]
-
-
-def example_inbound_order(**changes: Any) -> dict[str, Any]:
-    """The SPEC §3 example marketplace order (id 5001, FLX-1001), with top-level ``changes``."""
-    order: dict[str, Any] = {
-        "id": "5001",
-        "refurbisher": "flexit",
-        "order_number": "IU-100234",
-        "shipping_address": {
-            "full_name": "Jan Jansen",
-            "full_address": "Damrak 1",
-            "zipcode": "1012 AB",
-            "city": "Amsterdam",
-            "country": "NL",
-        },
-        "items": [{"sku": "FLX-1001", "quantity": 1, "unit_price_tax_excl": "249.00"}],
-    }
-    order.update(changes)
-    return order
 
 
 class FlexitSandbox(StartStop):

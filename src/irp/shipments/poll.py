@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from irp.config import Config, Refurbisher
 from irp.config.shipments import ShipmentPoll
-from irp.errors import ShipmentPayloadError
+from irp.errors import OrderError, ShipmentPayloadError
 from irp.orders import attempts
 from irp.orders.classify import classify_exception
 from irp.orders.engine import Claimed, Done, next_due, run_work
@@ -79,9 +79,17 @@ def poll_shipments(
     """Ask about every order whose poll is due; one result per order asked.
 
     ``now`` stands in for the database clock (tests, and the demo's "an interval later").
+    A poll calls the refurbisher's order API with its order auth, so it keeps the
+    environments apart as the order pass does: a named refurbisher with an
+    :attr:`~irp.config.Refurbisher.order_endpoint_refusal` is refused (OrderError), and
+    without a name only :meth:`~irp.config.Config.for_sending`'s refurbishers are asked.
     """
+    if refurbisher is not None:
+        refusal = config.refurbisher(refurbisher).order_endpoint_refusal  # ConfigError if none
+        if refusal:
+            raise OrderError(f"{refurbisher}: no shipment poll is sent: {refusal}")
     results: list[PollResult] = []
-    for ref in config.refurbishers.values():
+    for ref in config.for_sending().refurbishers.values():
         if refurbisher is not None and ref.key != refurbisher:
             continue
         if ref.shipment_poll is None or ref.order is None:

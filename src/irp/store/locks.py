@@ -42,37 +42,46 @@ def lock_owner() -> str:
 
 
 def try_lock(conn: sa.Connection, name: str, owner: str, ttl: timedelta) -> bool:
-    """Take or extend lock ``name`` for ``owner`` until now + ``ttl``; False if held by another."""
+    """Take or extend lock ``name`` for ``owner`` until now + ``ttl``; False if held by another.
+
+    Each step says whether it took the lock by the row it returns (``RETURNING``), never
+    by the driver's ``rowcount``: psycopg reports -1 for ``INSERT ... ON CONFLICT DO
+    NOTHING`` once SQLAlchemy has closed the cursor.
+    """
     now = database_now(conn)
     values = {"name": name, "owner": owner, "expires_at": now + ttl}
     # Each dialect module is imported when used: PostgreSQL's costs every SQLite run 50 ms.
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        statement: sa.Executable = pg_insert(locks).values(values).on_conflict_do_nothing()
+        statement: sa.Insert = pg_insert(locks).values(values).on_conflict_do_nothing()
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         statement = sqlite_insert(locks).values(values).on_conflict_do_nothing()
-    inserted = conn.execute(statement)
-    if inserted.rowcount == 1:
+    if _took(conn, statement):
         return True
-    taken = conn.execute(
+    extended = (
         sa.update(locks)
         .where(locks.c.name == name, sa.or_(locks.c.expires_at < now, locks.c.owner == owner))
         .values(owner=owner, expires_at=now + ttl)
     )
-    if taken.rowcount == 1:
+    if _took(conn, extended):
         return True
     current = holder(conn, name)
     if current is None or not dead_here(current[0]):
         return False
-    taken_over = conn.execute(  # compare-and-set on the dead owner: one taker wins
+    taken_over = (  # compare-and-set on the dead owner: one taker wins
         sa.update(locks)
         .where(locks.c.name == name, locks.c.owner == current[0])
         .values(owner=owner, expires_at=now + ttl)
     )
-    return taken_over.rowcount == 1
+    return _took(conn, taken_over)
+
+
+def _took(conn: sa.Connection, statement: sa.Insert | sa.Update | sa.Delete) -> bool:
+    """Whether ``statement`` wrote the lock's row (it returns the row's name if so)."""
+    return conn.execute(statement.returning(locks.c.name)).first() is not None
 
 
 def holder(conn: sa.Connection, name: str) -> tuple[str, datetime] | None:
@@ -107,8 +116,7 @@ def dead_here(owner: str) -> bool:
 
 def release_lock(conn: sa.Connection, name: str, owner: str) -> bool:
     """Release lock ``name`` if ``owner`` holds it; False when it was not (or no longer) theirs."""
-    result = conn.execute(sa.delete(locks).where(locks.c.name == name, locks.c.owner == owner))
-    return result.rowcount == 1
+    return _took(conn, sa.delete(locks).where(locks.c.name == name, locks.c.owner == owner))
 
 
 def try_lock_refurbisher(conn: sa.Connection, refurbisher: str, owner: str, ttl: timedelta) -> bool:

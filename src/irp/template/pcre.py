@@ -37,6 +37,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Final
 
+from irp.template.bounded_match import bounded_search
+
 __all__ = ["PhpPattern", "compile_php_pattern"]
 
 _C_SPACE: Final = " \t\n\v\f\r"
@@ -94,16 +96,19 @@ class PhpPattern:
         """Whether the pattern matches somewhere in ``subject``.
 
         None when ``subject`` is not valid Unicode text (a lone surrogate), where PHP's
-        ``preg_match`` fails instead of answering.
+        ``preg_match`` fails instead of answering. A search that outlasts
+        :data:`~irp.template.bounded_match.MATCH_SECONDS` raises
+        :class:`~irp.template.bounded_match.MatchLimitError`, where PHP's fails past
+        ``pcre.backtrack_limit`` (a supplier's answer must not hang IRP).
         """
         try:
             data = subject.encode("utf-8")
         except UnicodeEncodeError:
             return None
         if self._unicode is not None:
-            return self._unicode.search(subject) is not None
+            return bounded_search(self._unicode, subject)
         assert self._bytes is not None
-        return self._bytes.search(data) is not None
+        return bounded_search(self._bytes, data)
 
 
 def compile_php_pattern(text: str) -> PhpPattern:

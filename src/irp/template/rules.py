@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Final
 
 from irp.errors import TemplateError
+from irp.template.bounded_match import MatchLimitError
 from irp.template.payload_json import encode_payload
 from irp.template.pcre import PhpPattern
 
@@ -213,7 +214,14 @@ def _check_regex(rule: Rule, value: object, names: frozenset[str]) -> str | None
     if not (isinstance(value, str) or _is_number(value)):
         return f"{show(value)} is not text, so {rule.name} cannot match it"
     assert rule.pattern is not None
-    matched = rule.pattern.search(_as_string(value))
+    try:
+        matched = rule.pattern.search(_as_string(value))
+    except MatchLimitError as exc:  # as PHP's preg_match past pcre.backtrack_limit
+        return (
+            f"{show(value)} could not be matched against {rule.text}: {exc}, so the "
+            f"{rule.name} check fails (the pattern backtracks too much on this value; "
+            "simplify it, e.g. no repeated group that itself repeats, as in (a+)+)"
+        )
     if matched is None:
         return f"{show(value)} is not valid Unicode text, so {rule.name} cannot match it"
     if rule.name == "regex" and not matched:

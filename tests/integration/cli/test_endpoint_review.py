@@ -109,3 +109,18 @@ def test_once_reviewed_the_orders_go_out(irp: Irp, order_api: FlexitOrderApi) ->
         ("8002", "submitted"),
     ]
     assert order_api.created_count("8001") == 1
+
+
+def test_check_does_not_reach_production_from_acceptance(
+    irp: Irp, order_api: FlexitOrderApi
+) -> None:
+    result = irp("check", "flexit", "--json")
+
+    assert result.exit_code == 1
+    checks = {check["check"]: check for check in json.loads(result.stdout)["checks"]}
+    assert checks["order"] == {
+        "check": "order",
+        "ok": False,
+        "detail": "not reached: " + REFUSAL.format(host=urlsplit(order_api.base_url).netloc),
+    }
+    assert order_api.requests == []

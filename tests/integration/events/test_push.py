@@ -182,3 +182,31 @@ def test_a_failed_push_waits_for_its_backoff_and_records_why(
     assert row["last_push_error"] == 'HTTP 500: {"ok": false}'
     assert 15 <= (row["next_push_at"] - database.now()).total_seconds() <= 30
     assert push_due_events(database, config, budget_seconds=5).pushed == 0  # not due yet
+
+
+def test_an_oversized_answer_is_a_failed_push_retried_later(
+    database: Database, tmp_path: Path
+) -> None:
+    from irp.http_limits import MAX_ANSWER_BYTES
+    from tests.integration.answer_server import Answer, AnswerServer
+
+    add_order(database, "5001")
+    ship_through(database, "5001")
+    huge = Answer(body=b"x" * (MAX_ANSWER_BYTES + 1), chunked=True)
+    with AnswerServer(huge) as server:
+        config = events_config(tmp_path, server.url + "/events", retry_seconds=30)
+
+        report = push_due_events(database, config, budget_seconds=5)
+
+    assert (report.pushed, report.failed) == (0, 1)
+    with database.connect() as conn:
+        row = (
+            conn.execute(sa.select(order_events).order_by(order_events.c.id).limit(1))
+            .mappings()
+            .one()
+        )
+    assert (row["push_attempts"], row["pushed_at"]) == (1, None)  # accepted? unknown: again
+    assert row["last_push_error"] == (
+        "AnswerTooLargeError: the answer (HTTP 200) is larger: IRP reads at most 10 MB of an "
+        "answer, so what it said is unknown"
+    )

@@ -172,9 +172,11 @@ def test_alerts_are_raised_once_and_resolved_once(world: World) -> None:
         runs = [
             run_monitor(db, config, now=later, probe=False),
             run_monitor(db, config, now=later, probe=False),
-            run_monitor(db, config, probe=False),
-            run_monitor(db, config, probe=False),
         ]
+        before = db.now()
+        runs.append(run_monitor(db, config, probe=False))
+        after = db.now()
+        runs.append(run_monitor(db, config, probe=False))
         with db.connect() as conn:
             rows = conn.execute(
                 sa.select(alerts.c.check, alerts.c.raised_at, alerts.c.resolved_at).order_by(
@@ -197,7 +199,8 @@ def test_alerts_are_raised_once_and_resolved_once(world: World) -> None:
         [],
     ]
     assert [check for check, _, _ in rows] == ["latest_order", "offers_stock", "open_orders"]
-    assert all(raised == later and resolved is not None for _, raised, resolved in rows)
+    assert all(raised == later for _, raised, _ in rows)
+    assert all(before <= resolved <= after for _, _, resolved in rows)  # by the third run
 
 
 def test_the_sinks_hear_of_each_alert_once_and_a_failing_sink_is_retried(
@@ -311,3 +314,37 @@ def test_metrics_show_the_last_run(world: World) -> None:
     assert f'irp_order_transitions_total{{{labels},status="accepted"}} 1.0' in lines
     assert f'irp_order_transitions_total{{{labels},status="submitted"}} 1.0' in lines
     assert 'irp_events_unpushed{env="acceptance"} 2.0' in lines
+
+
+def test_a_monitor_run_unlists_stale_stock_with_no_sync(world: World) -> None:
+    config = load_config(world.root / "irp.json", "acceptance")
+    offers_config = config.refurbisher("flexit").offers
+    assert offers_config is not None
+    hours = offers_config.unlist_stale_after_hours
+    db = world.database()
+    try:
+
+        def listed() -> int:
+            with db.connect() as conn:
+                query = sa.select(sa.func.count()).where(offers.c.listed)
+                return int(conn.execute(query).scalar_one())
+
+        before = listed()
+        now = db.now()
+        fresh = run_monitor(db, config, name="flexit", now=now, probe=False, notify=False)
+        later = now + timedelta(hours=hours + 1)
+        stale = run_monitor(db, config, name="flexit", now=later, probe=False, notify=False)
+        again = run_monitor(db, config, name="flexit", now=later, probe=False, notify=False)
+        after = listed()
+    finally:
+        db.close()
+
+    assert before > 0 and after == 0
+    assert (fresh.unlisted, again.unlisted) == ([], [])
+    assert stale.unlisted == [
+        f"flexit: the newest feed version was published {hours + 1:.0f} h ago, more than "
+        f"unlist_stale_after_hours {hours:g}; {before} offer(s) unlisted until a fresh "
+        "version arrives"
+    ]
+    (stock,) = [r for r in stale.results if r.check == "offers_stock"]
+    assert stock.ok is False

@@ -430,6 +430,8 @@ def test_a_sync_is_queued_on_demand_and_runs_on_a_worker(shared: Shared) -> None
     assert checks == {c["check"] for c in api("GET", "/api/monitor").json()}
     assert {key: overview[key] for key in overview if key not in ("offers", "checks")} == {
         "name": "flexit",
+        "state": "ok",
+        "errors": [],
         "refurbisher_id": 15,
         "supplier_id": 10,
         "env": "acceptance",

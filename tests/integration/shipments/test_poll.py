@@ -7,9 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from irp.config import Config, load_config
+from irp.errors import OrderError
 from irp.orders.submit import submit_due
 from irp.sandbox.order_api import FlexitOrderApi
 from irp.shipments.poll import PollResult, poll_shipments
@@ -21,12 +23,19 @@ from tests.integration.orders.submit_support import EXAMPLE, add_order, order_ro
 TRACKING = "3SABCD000000001"
 
 
-def polled_config(tmp_path: Path, api: FlexitOrderApi, **poll: Any) -> Config:
-    """examples/flexit.json, its order API and shipment_poll aimed at ``api``."""
+def polled_config(
+    tmp_path: Path, api: FlexitOrderApi, *, reviewed: bool = True, **poll: Any
+) -> Config:
+    """examples/flexit.json, its order API and shipment_poll aimed at ``api``.
+
+    Acceptance, no ``environments`` block: ``reviewed`` says the endpoints were chosen
+    for acceptance on purpose (else the refurbisher may not be called here).
+    """
     document = json.loads(EXAMPLE.read_text())
     flexit = document["flexit"]
     flexit.pop("offers")
     flexit.pop("environments")
+    flexit["environment_endpoints_reviewed"] = reviewed
     flexit["order"]["endpoint"] = api.endpoint
     flexit["order"]["lookup"]["endpoint"] = api.lookup_endpoint
     flexit["order"]["auth"].update(client_id=FLEXIT_CLIENT_ID, client_secret=FLEXIT_CLIENT_SECRET)
@@ -172,3 +181,37 @@ def test_shipments_poll_from_the_command_line(
         }
     ]
     assert (again.exit_code, again.stdout) == (0, "no poll was due\n")
+
+
+def test_a_refurbisher_whose_endpoints_are_not_reviewed_here_is_never_polled(
+    database: Database, make_order_api: MakeOrderApi, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from irp.cli.app import app
+
+    api = make_order_api(ship_after_seconds=0)
+    submitted(database, polled_config(tmp_path, api))
+    config = polled_config(tmp_path, api, reviewed=False)
+    refusal = config.refurbisher("flexit").order_endpoint_refusal
+    assert refusal is not None and refusal.startswith("flexit has no environments.acceptance")
+    before = len(api.requests)
+    base = ["--config", str(config.path), "--db", database.url, "shipments", "poll"]
+
+    unnamed = poll_shipments(database, config)
+    with pytest.raises(OrderError) as named:
+        poll_shipments(database, config, refurbisher="flexit")
+    cli_all = CliRunner().invoke(app, base)
+    cli_named = CliRunner().invoke(app, [*base, "flexit"])
+
+    assert unnamed == []
+    assert str(named.value) == f"flexit: no shipment poll is sent: {refusal}"
+    assert cli_all.exit_code == 1
+    assert cli_all.stdout == "no poll was due\n"
+    assert " ".join(cli_all.stderr.split()) == f"warning: flexit was skipped: {refusal}"
+    assert cli_named.exit_code == 1
+    assert (
+        " ".join(cli_named.stderr.split()) == f"error: flexit: no shipment poll is sent: {refusal}"
+    )
+    assert api.requests[before:] == []  # nothing reached the refurbisher
+    assert order_row(database, "5001")["status"] == "submitted"

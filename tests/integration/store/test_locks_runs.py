@@ -16,6 +16,7 @@ from irp.store.db import Database, database_now
 from irp.store.locks import (
     LeaseKeeper,
     holder,
+    release_lock,
     release_refurbisher,
     try_lock,
     try_lock_refurbisher,
@@ -43,6 +44,49 @@ def test_second_owner_is_refused_until_the_lease_expires(database: Database) -> 
             sa.select(locks.c.owner).where(locks.c.name == "sync:flexit")
         ).scalar_one()
     assert owner == "worker-c"
+
+
+def test_taking_a_free_lock_is_decided_by_the_insert_alone(database: Database) -> None:
+    """psycopg's rowcount for INSERT ... ON CONFLICT DO NOTHING is -1 here: the insert's
+    own answer (RETURNING) must decide, not a fallback UPDATE that happens to agree."""
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    sa.event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        with database.begin() as conn:
+            statements.clear()
+            took = try_lock(conn, "sync:flexit", "worker-a", timedelta(minutes=5))
+            after_insert = list(statements)
+            statements.clear()
+            refused = try_lock(conn, "sync:flexit", "worker-b", timedelta(minutes=5))
+            after_refusal = list(statements)
+            released = release_lock(conn, "sync:flexit", "worker-a")
+            released_again = release_lock(conn, "sync:flexit", "worker-a")
+    finally:
+        sa.event.remove(database.engine, "before_cursor_execute", record)
+
+    assert (took, refused, released, released_again) == (True, False, True, False)
+    assert after_insert[-1:] == ["INSERT"]  # after the clock: one INSERT, nothing else
+    assert after_refusal[-3:] == ["INSERT", "UPDATE", "SELECT"]  # then the holder is read
+
+
+def test_of_racing_takers_exactly_one_gets_a_free_lock(database: Database) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def take(n: int) -> bool:
+        with database.write_transaction() as conn:
+            return try_lock(conn, "sync:race", f"far.example/{n}/x", timedelta(minutes=5))
+
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(take, range(8)))
+
+    assert won.count(True) == 1
+    with database.connect() as conn:
+        current = holder(conn, "sync:race")
+    assert current is not None and current[0] == f"far.example/{won.index(True)}/x"
 
 
 def test_run_lifecycle_and_row_errors(database: Database) -> None:

@@ -97,3 +97,28 @@ def test_config_check_warns_and_exits_0(
         "errors": [],
         "warnings": [{"path": "flexit.environments.acceptance", "message": REFUSAL}],
     }
+
+
+def test_a_block_that_moves_the_orders_but_not_the_poll_is_warned_about(
+    flexit_env: dict[str, str], flexit_raw: dict[str, Any], write_config: WriteConfig
+) -> None:
+    from irp.config import validate_config
+
+    whole = validate_config(write_config(flexit_raw), "acceptance")
+    del flexit_raw["flexit"]["environments"]["acceptance"]["shipment_poll"]
+    half = validate_config(write_config(flexit_raw), "acceptance")
+    flexit_raw["flexit"]["environment_endpoints_reviewed"] = True
+    reviewed = validate_config(write_config(flexit_raw), "acceptance")
+
+    assert (whole.errors, whole.warnings, reviewed.warnings) == ([], [], [])
+    assert [(w.path, w.message) for w in half.warnings] == [
+        (
+            "flexit.environments.acceptance",
+            "flexit.environments.acceptance sets order.endpoint but not "
+            "shipment_poll.endpoint, so in acceptance shipments would be polled at the "
+            "endpoint it uses in production (api.flexitdistribution.com); set "
+            "shipment_poll.endpoint in environments.acceptance too",
+        )
+    ]
+    assert half.config is not None
+    assert half.config.refurbisher("flexit").order_endpoint_refusal is None  # a warning only

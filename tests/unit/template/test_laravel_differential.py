@@ -260,3 +260,29 @@ def test_in_lists_split_exactly_as_php_str_getcsv() -> None:
             differing.append((text, expected, fields))
     assert differing == []
     assert 0 < refused < len(texts) // 2
+
+
+@pytest.mark.timeout(120)
+def test_a_pattern_past_the_backtrack_limit_fails_regex_in_both() -> None:
+    """PHP gives preg_match a backtrack limit: past it, ``false``; IRP a time limit.
+
+    ``regex:`` then fails in both. ``not_regex:`` passes in Laravel (``false < 1``) and
+    fails in IRP: a check that could not be made is not a pass (documented).
+    """
+    problem = laravel_missing()
+    if problem is not None:
+        service_unavailable(problem)
+    body = '{"v": "' + "a" * 40 + 'b"}'
+    rules = ("string|regex:/^(a+)+$/", "string|not_regex:/^(a+)+$/")
+    request = {
+        "validate": [{"body": body, "data": None, "rules": {"v": r.split("|")}} for r in rules]
+    }
+
+    answer = run_php(request)["validate"]
+    irp = [irp_verdict(Case("v", tuple(r.split("|")), body, '"' + "a" * 40 + 'b"')) for r in rules]
+
+    assert isinstance(answer, list)
+    assert [(a["passes"], a["warnings"]) for a in answer] == [(False, []), (True, [])]
+    assert irp == [False, False]
+    docs = DOCS.read_text(encoding="utf-8")
+    assert "**A pattern that backtracks past the limit fails**" in docs

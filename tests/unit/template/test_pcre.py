@@ -157,3 +157,28 @@ def test_any_pattern_compiles_or_raises_value_error_and_then_never_raises(
         except ValueError:
             continue
         assert compiled.search(subject) in (True, False, None)
+
+
+@pytest.mark.timeout(60)
+def test_searches_from_several_threads_each_get_their_own_answer_beside_a_stuck_one() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from irp.template.bounded_match import MatchLimitError
+
+    hostile = compile_php_pattern("/^(a+)+$/")
+    digits = compile_php_pattern("/^[0-9]+$/")
+    subjects = [str(n) if n % 2 else f"x{n}" for n in range(200)]
+
+    def stuck() -> str:
+        try:
+            hostile.search("a" * 40 + "b")
+        except MatchLimitError as exc:
+            return str(exc)
+        return "answered"
+
+    with ThreadPoolExecutor(4) as pool:
+        limited = pool.submit(stuck)
+        answers = list(pool.map(digits.search, subjects))
+
+    assert limited.result() == "the search took longer than 1 s"
+    assert answers == [n % 2 == 1 for n in range(200)]

@@ -28,6 +28,9 @@ def list_refurbishers(db: DatabaseDep, config: ConfigDep) -> Response:
 def sync_refurbisher(name: str, service: ServiceDep, config: ConfigDep) -> Response:
     """Queue a sync of ``name``'s feed; a worker runs it (``busy`` if one runs already)."""
     ref = config.refurbishers.get(name)
+    if name in config.broken:
+        errors = "; ".join(str(error) for error in config.broken[name])
+        raise HTTPException(422, f"{name} is disabled by its configuration ({errors}); fix it")
     if ref is None:
         known = ", ".join(sorted(config.refurbishers)) or "none"
         raise HTTPException(404, f"no refurbisher {name!r}; the config defines: {known}")
