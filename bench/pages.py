@@ -2,7 +2,8 @@
 
 Fills an SQLite database with a million FlexIT-like offers (one INSERT ... SELECT over
 a recursive CTE), 20,000 orders in every state, sync runs with row errors and offer
-stats, then renders each page through the app (in-process ASGI client, bearer token)
+stats and one monitoring run (its stored results are what the pages show), then
+renders each page through the app (in-process ASGI client, bearer token)
 and prints the best and the median of ``--repeat`` runs per page. Searches include the
 worst case: a name that matches nothing, so the scan reads the whole table.
 
@@ -28,6 +29,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from irp.config import load_config
+from irp.monitoring.run import run_monitor
 from irp.store.db import open_database
 from irp.web import WebBackend, mount_status_page
 
@@ -153,6 +155,9 @@ def main() -> None:
         fill(db.engine, args.offers, args.orders)
         print(f"filled {args.offers:,} offers, {args.orders:,} orders in "
               f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        began = time.perf_counter()
+        run_monitor(db, config, probe=False, notify=False)
+        print(f"monitoring run (no probes) in {time.perf_counter() - began:.1f} s")
         app = FastAPI()
         mount_status_page(
             app,

@@ -77,7 +77,11 @@ def create_app(service: Service, tokens: ApiTokens) -> FastAPI:
     mount_status_page(
         app,
         WebBackend(
-            config=service.config, db=service.db, tokens=tokens, queue_sync=service.tasks.sync
+            config=service.config,
+            db=service.db,
+            tokens=tokens,
+            queue_sync=service.tasks.sync,
+            queue_checks=lambda: service.tasks.periodic("monitor"),
         ),
     )
 

@@ -88,7 +88,11 @@ def _hours(start: datetime, now: datetime) -> float:
 
 
 def _h(value: float) -> str:
-    return f"{value:.1f} h"
+    """An age for people: hours, or minutes/seconds under an hour ("0.0 h" says nothing)."""
+    if value >= 1:
+        return f"{value:.1f} h"
+    seconds = value * 3600
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def _days(count: int) -> str:

@@ -29,7 +29,7 @@ from irp.monitoring.checks import (
     judge_stuck_orders,
     judge_unmatched_shipments,
 )
-from irp.orders.states import OrderStatus
+from irp.orders.states import NEEDS_OPERATOR, OrderStatus
 from irp.sources import open_source
 from irp.sources.http import HttpSource
 from irp.store import runs as run_store
@@ -43,7 +43,7 @@ PROBE_CHECKS = ("offers_endpoint", "order_endpoint")
 """The checks that reach the network (left out with ``probe=False``)."""
 
 S = OrderStatus
-_WAITING_FOR_OPERATOR = (str(S.UNCERTAIN), str(S.FAILED), str(S.REJECTED))
+_WAITING_FOR_OPERATOR = sorted(str(state) for state in NEEDS_OPERATOR)
 
 
 def check_refurbisher(

@@ -60,6 +60,9 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
 #: States an order never leaves on its own.
 FINAL: frozenset[OrderStatus] = frozenset({S.DELIVERED, S.CANCELLED})
 
+#: States only an operator moves an order out of (retry, resolve, resend, cancel).
+NEEDS_OPERATOR: frozenset[OrderStatus] = frozenset({S.UNCERTAIN, S.FAILED, S.REJECTED})
+
 
 def can_move(from_status: OrderStatus, to_status: OrderStatus) -> bool:
     """Whether :data:`TRANSITIONS` allows ``from_status -> to_status``."""

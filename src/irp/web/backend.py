@@ -34,7 +34,8 @@ class WebBackend:
     """The service as the status page sees it.
 
     ``config`` returns the config in force (a reload swaps it); ``queue_sync(name)``
-    asks a worker to sync ``name``'s feed and says whether the queue took it;
+    asks a worker to sync ``name``'s feed and ``queue_checks()`` to run the monitoring
+    checks (the scheduler's ``monitor`` job), each saying whether the queue took it;
     ``clock`` is the time the checks judge against (the database's by default, a test
     may inject another).
     """
@@ -43,6 +44,7 @@ class WebBackend:
     db: Database
     tokens: TokenBook
     queue_sync: Callable[[str], bool]
+    queue_checks: Callable[[], bool] | None = None
     clock: Callable[[], datetime] | None = None
     secure_cookies: bool = True
     peer_cache_seconds: float = 15.0

@@ -25,9 +25,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from irp.orders.states import NEEDS_OPERATOR
 from irp.store.tables import offers, orders
 
 PAGE_SIZE = 50
+OPERATOR_FILTER = "operator"
+"""The orders page's state filter for every order waiting for an operator."""
 SCAN_ROWS = 200_000
 """A name search reads at most this many offers per page, then offers to search on."""
 _EAN = re.compile(r"^\d{8,14}$")
@@ -186,13 +189,19 @@ def list_orders(
     refurbisher: str | None = None,
     cursor: str | None = None,
 ) -> Page:
-    """Orders, most recently changed first, optionally of one state and refurbisher."""
+    """Orders, most recently changed first, optionally of one state and refurbisher.
+
+    ``state`` may also be :data:`OPERATOR_FILTER`: every order only an operator moves on
+    (uncertain, failed, rejected), where the stuck-orders check sends people.
+    """
     o = orders.c
     select = sa.select(
         o.id, o.refurbisher, o.order_number, o.status, o.external_reference, o.attempts,
         o.last_error, o.updated_at, o.created_at,
     )  # fmt: skip
-    if state:
+    if state == OPERATOR_FILTER:
+        select = select.where(o.status.in_(sorted(str(s) for s in NEEDS_OPERATOR)))
+    elif state:
         select = select.where(o.status == state)
     if refurbisher:
         select = select.where(o.refurbisher == refurbisher)

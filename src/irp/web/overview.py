@@ -16,9 +16,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from irp.config import Config, Refurbisher
+from irp.monitoring.checks import CheckResult
 from irp.store.refurbishers import count_listed
 from irp.store.tables import sync_runs
-from irp.web.health import Check, cell_state, live_checks
+from irp.web.health import (
+    UNSUCCESSFUL_SYNC,
+    Health,
+    cell_state,
+    check_from_json,
+    fix_link,
+    near_threshold,
+    stale_after_seconds,
+    stored_health,
+)
 from irp.web.peers import PeerView
 
 ENV_ORDER = ("acceptance", "production")
@@ -35,6 +45,8 @@ class Cell:
     listed: int | None = None
     last_sync: str | None = None
     link: str | None = None
+    checked: str | None = None
+    fixes: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -92,11 +104,13 @@ def build_rows(
 ) -> list[Row]:
     """Every refurbisher of the config (broken ones included), then those only peers know."""
     envs = environments(config)
-    broken: dict[str, list[Any]] = dict(getattr(config, "broken", {}) or {})
+    broken: dict[str, list[Any]] = dict(config.broken)
+    health = stored_health(conn, config)
+    every = config.platform.monitor_every_seconds
     rows: list[Row] = []
     for ref in config.refurbishers.values():
-        cells = {env: _remote_cell(env, ref.key, peers) for env in envs if env != config.env}
-        cells[config.env] = _local_cell(conn, config.env, ref, now)
+        cells = {env: _remote_cell(env, ref.key, peers, now) for env in envs if env != config.env}
+        cells[config.env] = _local_cell(conn, config.env, ref, now, health[ref.key], every)
         rows.append(
             Row(
                 key=ref.key,
@@ -111,9 +125,14 @@ def build_rows(
         )
     for key, errors in broken.items():
         messages = [str(e) for e in errors]
-        cells = {env: _remote_cell(env, key, peers) for env in envs if env != config.env}
+        cells = {env: _remote_cell(env, key, peers, now) for env in envs if env != config.env}
         cells[config.env] = Cell(
-            config.env, "fail", "config broken", problems=messages, link=f"/refurbishers/{key}"
+            config.env,
+            "fail",
+            "config broken",
+            problems=messages,
+            link=f"/refurbishers/{key}",
+            fixes=[("See how to fix it", f"/refurbishers/{key}")],
         )
         rows.append(Row(key, "—", "—", "—", "—", "—", messages, {env: cells[env] for env in envs}))
     known = {row.key for row in rows}
@@ -122,7 +141,7 @@ def build_rows(
             if key in known:
                 continue
             known.add(key)
-            cells = {env: _remote_cell(env, key, peers) for env in envs if env != config.env}
+            cells = {env: _remote_cell(env, key, peers, now) for env in envs if env != config.env}
             cells[config.env] = Cell(config.env, "none", f"not configured in {config.env}")
             rows.append(_peer_only_row(key, entry, envs, cells))
     return rows
@@ -147,43 +166,101 @@ def _peer_only_row(key: str, entry: dict[str, Any], envs: list[str], cells: dict
     )
 
 
-def _local_cell(conn: sa.Connection, env: str, ref: Refurbisher, now: datetime) -> Cell:
-    checks = live_checks(conn, ref, now)
-    run = conn.execute(
-        sa.select(sync_runs.c.status, sync_runs.c.started_at)
-        .where(sync_runs.c.refurbisher == ref.key, sync_runs.c.status != "running")
-        .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
-        .limit(1)
-    ).first()
+def _local_cell(
+    conn: sa.Connection,
+    env: str,
+    ref: Refurbisher,
+    now: datetime,
+    health: Health,
+    every: float,
+) -> Cell:
+    checks = health.checks
+    run = last_finished_run(conn, ref.key)
     listed = None
     if ref.offers is not None:
         listed = count_listed(conn, ref.key)
-    state = cell_state(checks, broken=False, last_sync_status=run.status if run else None)
+    age = None if health.checked_at is None else (now - health.checked_at).total_seconds()
+    stale = age is not None and age > stale_after_seconds(every)
+    status = run.status if run else None
+    state = cell_state(checks, broken=False, last_sync_status=status, stale=stale)
     last = None if run is None else f"{run.status}, {_ago(run.started_at, now)}"
     problems = _problems(checks)
-    if run is not None and run.status in ("refused", "failed", "waiting", "busy"):
+    fixes = _fixes(ref.key, checks)
+    if run is not None and run.status in UNSUCCESSFUL_SYNC:
         problems.append(f"last sync {run.status} {_ago(run.started_at, now)}")
+        fixes.append(("See its sync history", f"/refurbishers/{ref.key}#syncs-title"))
+    if stale and health.checked_at is not None:
+        problems.append(
+            f"the checks last ran {_ago(health.checked_at, now)} (they should run every "
+            f"{_seconds(every)}): is irp serve running? Check now to run them"
+        )
+    checked = None if health.checked_at is None else f"checked {_ago(health.checked_at, now)}"
+    ended = run.finished_at if run is not None else None
+    if checked and ended is not None and health.checked_at and ended > health.checked_at:
+        if state == "ok":
+            checked += ", before the last sync ended: Check now to judge it"
+        else:
+            problems.append("judged before the last sync ended: Check now to judge it")
+    summary = _summary(checks, state)
+    if health.checked_at is None and _has_thresholds(ref):
+        summary = "not checked yet"
+        problems.append("monitoring has not run since the service started: Check now")
     return Cell(
         env,
         state,
-        _summary(checks, state),
+        summary,
         problems,
         listed=listed,
         last_sync=last,
         link=f"/refurbishers/{ref.key}",
+        checked=checked,
+        fixes=_unique(fixes),
     )
 
 
-def _remote_cell(env: str, key: str, peers: dict[str, PeerView]) -> Cell:
+def last_finished_run(conn: sa.Connection, key: str) -> sa.Row[Any] | None:
+    """``status``, ``started_at``, ``finished_at`` of the newest sync that ended."""
+    return conn.execute(
+        sa.select(sync_runs.c.status, sync_runs.c.started_at, sync_runs.c.finished_at)
+        .where(sync_runs.c.refurbisher == key, sync_runs.c.status != "running")
+        .order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _has_thresholds(ref: Refurbisher) -> bool:
+    return any(
+        getattr(ref.monitoring, name) not in (None, False)
+        for name in type(ref.monitoring).model_fields
+    )
+
+
+def _remote_cell(env: str, key: str, peers: dict[str, PeerView], now: datetime) -> Cell:
     view = peers.get(env)
     if view is None:
-        return Cell(env, "none", "not connected", [f"add platform.peers.{env} to show it here"])
+        return Cell(env, "none", "not connected")
     if view.error is not None:
         return Cell(env, "warn", "peer unreachable", [view.error])
     entry = view.refurbishers.get(key)
     if entry is None:
         return Cell(env, "none", f"not configured in {env}")
-    checks = [Check.from_json(c) for c in entry.get("checks") or [] if isinstance(c, dict)]
+    base = view.url.rstrip("/")
+    if entry.get("state") == "broken":
+        errors = [
+            f"{e.get('path')}: {e.get('message')}" if isinstance(e, dict) else str(e)
+            for e in entry.get("errors") or []
+        ]
+        return Cell(
+            env,
+            "fail",
+            "config broken",
+            errors or ["its config has errors"],
+            link=f"{base}/refurbishers/{key}",
+            fixes=[("See how to fix it", f"{base}/refurbishers/{key}")],
+        )
+    checks = [
+        check_from_json(c, env, key) for c in entry.get("checks") or [] if isinstance(c, dict)
+    ]
     offers = entry.get("offers") or {}
     sync = offers.get("last_sync") or {}
     status = sync.get("status") if isinstance(sync, dict) else None
@@ -191,7 +268,8 @@ def _remote_cell(env: str, key: str, peers: dict[str, PeerView]) -> Cell:
     state = cell_state(checks, broken=paused, last_sync_status=status)
     problems = _problems(checks)
     if paused:
-        problems.append("order submissions paused")
+        reason = (entry.get("orders") or {}).get("paused_reason")
+        problems.append(f"order submissions paused: {reason or 'no reason recorded'}")
     listed = offers.get("listed")
     started = sync.get("started_at") if isinstance(sync, dict) else None
     return Cell(
@@ -200,17 +278,31 @@ def _remote_cell(env: str, key: str, peers: dict[str, PeerView]) -> Cell:
         _summary(checks, state),
         problems,
         listed=listed if isinstance(listed, int) else None,
-        last_sync=f"{status}, {started}" if status else None,
-        link=f"{view.url.rstrip('/')}/refurbishers/{key}",
+        last_sync=f"{status}, {_ago_text(started, now)}" if status else None,
+        link=f"{base}/refurbishers/{key}",
+        fixes=[(label, base + path) for label, path in _fixes(key, checks)],
     )
 
 
-def _problems(checks: list[Check]) -> list[str]:
+def _problems(checks: list[CheckResult]) -> list[str]:
     failing = [c.detail for c in checks if not c.ok]
-    return failing or [c.detail for c in checks if c.near_threshold]
+    return failing or [c.detail for c in checks if near_threshold(c)]
 
 
-def _summary(checks: list[Check], state: str) -> str:
+def _fixes(key: str, checks: list[CheckResult]) -> list[tuple[str, str]]:
+    found = [fix_link(key, c.check) for c in checks if not c.ok or near_threshold(c)]
+    return _unique([f for f in found if f is not None])
+
+
+def _unique(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(items))
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _summary(checks: list[CheckResult], state: str) -> str:
     if not checks:
         return "no thresholds set"
     failing = sum(not c.ok for c in checks)
@@ -230,8 +322,16 @@ def _ago(moment: datetime, now: datetime) -> str:
     return f"{seconds / 86400:.1f} days ago"
 
 
+def _ago_text(moment: object, now: datetime) -> str:
+    """An ISO time from a peer as "5 min ago" (as given when it is not one)."""
+    try:
+        return _ago(datetime.fromisoformat(str(moment)), now)
+    except (TypeError, ValueError):
+        return str(moment)
+
+
 def _text(value: object) -> str:
     return "—" if value is None else str(value)
 
 
-__all__ = ["Cell", "Row", "build_rows", "environments"]
+__all__ = ["Cell", "Row", "build_rows", "environments", "last_finished_run"]

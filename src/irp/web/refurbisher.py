@@ -16,11 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from irp.config import LevyTable, Refurbisher
+from irp.monitoring.checks import CheckResult
 from irp.store import runs as run_store
 from irp.store.stats import offer_stats_since
 from irp.store.tables import feed_archive, row_errors, sync_runs
 from irp.web.charts import Series, window
-from irp.web.health import Check
+from irp.web.health import near_threshold
 
 RUNS_PER_PAGE = 20
 ERRORS_SHOWN = 50
@@ -43,7 +44,16 @@ class Threshold:
 
     field: str
     setting: str
-    check: Check | None
+    check: CheckResult | None
+
+    @property
+    def state(self) -> str:
+        """``ok``, ``warn`` (passing, near the threshold), ``fail``, or ``none``."""
+        if self.check is None:
+            return "none"
+        if not self.check.ok:
+            return "fail"
+        return "warn" if near_threshold(self.check) else "ok"
 
 
 @dataclass(frozen=True)
@@ -87,8 +97,8 @@ def settings_rows(ref: Refurbisher) -> list[tuple[str, str]]:
     ]
 
 
-def thresholds(ref: Refurbisher, checks: list[Check]) -> list[Threshold]:
-    """Every threshold field of ``monitoring`` with its current check (None: not run here)."""
+def thresholds(ref: Refurbisher, checks: list[CheckResult]) -> list[Threshold]:
+    """Every threshold field of ``monitoring`` with its last check (None: not run yet)."""
     by_name = {c.check: c for c in checks}
     found: list[Threshold] = []
     for name in type(ref.monitoring).model_fields:

@@ -17,7 +17,7 @@ from irp.errors import OrderError
 from irp.orders.actions import CANCELLABLE, RETRYABLE, ActionResult, resolve_order, retry_order
 from irp.orders.states import OrderStatus
 from irp.web import lists
-from irp.web.activity import alert_lists, order_story
+from irp.web.activity import alert_lists, order_story, shipments_of
 from irp.web.context import back_with_flash, page
 from irp.web.deps import BackendDep, PostedFormDep, ViewerDep
 
@@ -38,7 +38,7 @@ def orders_page(
     """Orders, most recently changed first; filter by state and refurbisher."""
     config = backend.config()
     states = [str(s) for s in OrderStatus]
-    chosen = state if state in states else ""
+    chosen = state if state in (*states, lists.OPERATOR_FILTER) else ""
     ref = refurbisher if refurbisher in config.refurbishers else ""
     with backend.db.connect() as conn:
         found = lists.list_orders(conn, state=chosen or None, refurbisher=ref or None, cursor=after)
@@ -58,6 +58,7 @@ def order_page(
             order, events = order_story(conn, order_id)
         except OrderError as exc:
             raise HTTPException(404, str(exc)) from None
+        parcels = shipments_of(conn, order_id)
     status = order.status
     allowed = {
         "retry": status in RETRYABLE,
@@ -67,7 +68,7 @@ def order_page(
     }
     return page(
         request, backend, who, "order.html", nav="orders", order=order, events=events,
-        allowed=allowed,
+        allowed=allowed, parcels=parcels,
     )  # fmt: skip
 
 

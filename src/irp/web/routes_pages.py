@@ -17,9 +17,10 @@ from irp.web.charts import render_chart
 from irp.web.connector import connector_lines
 from irp.web.context import back_with_flash, page, refurbisher_or_404
 from irp.web.deps import BackendDep, PostedFormDep, ViewerDep
-from irp.web.health import live_checks
-from irp.web.overview import build_rows, environments
+from irp.web.health import cell_state, stored_health
+from irp.web.overview import build_rows, environments, last_finished_run
 from irp.web.peers import PeerView, read_peer
+from irp.web.routes_auth import safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,7 +44,20 @@ def overview(request: Request, backend: BackendDep, who: ViewerDep) -> HTMLRespo
     return page(
         request, backend, who, "overview.html", nav="overview",
         rows=rows, envs=environments(config), attention=attention, now=now,
+        can_check=backend.queue_checks is not None,
+        unconnected=[e for e in environments(config) if e != config.env and e not in peers],
     )  # fmt: skip
+
+
+@router.post("/checks")
+def check_now(backend: BackendDep, who: ViewerDep, form: PostedFormDep) -> Response:
+    """Queue a monitoring run (every check of every refurbisher, as ``irp monitor``)."""
+    target = safe_next(form.get("next"))
+    if backend.queue_checks is None or not backend.queue_checks():
+        message = "the queue could not be reached; try again, or run `irp monitor`"
+        return back_with_flash(backend, target, message, False)
+    message = f"checks queued by {who.name}; they take a few seconds — reload to see them"
+    return back_with_flash(backend, target, message, True)
 
 
 @router.get("/refurbishers/{key}")
@@ -66,7 +80,7 @@ def refurbisher_page(
     ref = refurbisher_or_404(config, key)
     now = backend.now()
     with backend.db.connect() as conn:
-        checks = live_checks(conn, ref, now)
+        health = stored_health(conn, config)[key]
         history = details.sync_history(conn, key, before)
         chosen = run if run is not None else next((r.id for r in history if r.errors), None)
         try:
@@ -76,10 +90,14 @@ def refurbisher_page(
         error_total = next((r.errors for r in history if r.id == chosen), len(errors))
         charts = [(s, render_chart(s)) for s in details.charts(conn, key, now)]
         feed = details.last_feed(conn, key)
+        last = last_finished_run(conn, key)
+    state = cell_state(health.checks, broken=False, last_sync_status=last.status if last else None)
     return page(
         request, backend, who, "refurbisher.html", nav="overview",
         ref=ref, settings=details.settings_rows(ref),
-        thresholds=details.thresholds(ref, checks), connector=connector_lines(config, ref),
+        thresholds=details.thresholds(ref, health.checks), checked_at=health.checked_at,
+        state=state,
+        can_check=backend.queue_checks is not None, connector=connector_lines(config, ref),
         history=history, older=history[-1].id if len(history) == details.RUNS_PER_PAGE else None,
         chosen=chosen, errors=errors, error_total=error_total, charts=charts, feed=feed,
         feed_name=details.feed_filename(ref, feed["id"]) if feed else None,

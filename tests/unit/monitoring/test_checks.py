@@ -62,6 +62,22 @@ def test_latest_order_with_a_fractional_threshold() -> None:
     ]
 
     assert [(r.value, r.ok) for r in results] == [(0.49, True), (0.51, False)]
+    assert results[0].detail == "last order 5001 submitted 29 min ago; within 0.5 h"
+
+
+def test_ages_under_an_hour_are_given_in_minutes_or_seconds() -> None:
+    details = [
+        judge_latest_order(
+            WHO, 48, NOW, last_submitted=("5001", ago(h)), first_synced_at=None
+        ).detail
+        for h in (1.0, 0.25, 10 / 3600)
+    ]
+
+    assert details == [
+        "last order 5001 submitted 1.0 h ago; within 48 h",
+        "last order 5001 submitted 15 min ago; within 48 h",
+        "last order 5001 submitted 10 s ago; within 48 h",
+    ]
 
 
 def test_latest_order_without_orders_counts_from_the_first_sync() -> None:
