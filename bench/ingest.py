@@ -118,11 +118,12 @@ def child(name: str, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
     """Run ``--child name`` in a fresh process (so peak RSS is its own); its JSON."""
     out = subprocess.run(
         [sys.executable, __file__, "--child", name, "--workdir", str(workdir)],
-        check=True,
         capture_output=True,
         text=True,
         env=env,
     )
+    if out.returncode:
+        sys.exit(f"bench child {name} failed:\n{out.stderr}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -143,8 +144,8 @@ def bench_config() -> dict[str, object]:
     flexit = example["flexit"]
     flexit["offers"]["connection"] = "file"
     flexit["offers"]["auth"] = {"path": "feed.csv"}
-    flexit.pop("order", None)
-    flexit.pop("environments", None)
+    for section in ("order", "environments", "shipment_poll", "shipment_webhook"):
+        flexit.pop(section, None)  # the bench syncs offers only
     return {"flexit": flexit}
 
 

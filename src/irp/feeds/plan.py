@@ -33,8 +33,8 @@ from irp.feeds.format import CANONICAL_FIELDS, LINE
 from irp.feeds.parse import FeedFormat, RawFeed, RowIssue, kept_row_issues, validate_rows
 from irp.feeds.price import LEVY_CENTS, Pricing, add_breakdown, price_offers
 
-#: What the diff needs besides the index: ``sku``, ``price_purchase_amount`` and
-#: ``held_purchase_amount`` of the stored offers among the given SKUs.
+#: What the diff needs besides the index: ``sku``, ``price_purchase_amount``,
+#: ``held_purchase_amount`` and ``ean`` of the stored offers among the given SKUs.
 StoredPrices = Callable[[pl.Series], pl.DataFrame]
 
 
@@ -73,7 +73,7 @@ def plan_sync(
     read_issues, rows_read, frame = raw.issues, raw.rows, raw.frame
     del raw
     fields = [c for c in frame.columns if c != LINE]
-    rows = frame.with_columns(raw_row_hash(fields, settings).alias("row_hash"))
+    rows = frame.with_columns(raw_row_hash(frame, fields, settings))
     del frame
     split = split_unchanged(rows, baseline.index)
     owing = split.carried.filter(pl.col("has_issue")).select(LINE)
@@ -125,6 +125,7 @@ def _with_prices(rest: pl.DataFrame, skus: pl.Series, stored_prices: StoredPrice
                 "sku": pl.String,
                 "price_purchase_amount": _MONEY,
                 "held_purchase_amount": _MONEY,
+                "ean": pl.String,
             }
         )
     return rest.join(prices, on="sku", how="left")

@@ -210,6 +210,22 @@ class OfferWrite:
         return self.write(ready)
 
 
+def commit_without_flush_wait(conn: sa.Connection) -> None:
+    """PostgreSQL: let this transaction's commit return before its WAL is on disk
+    (``synchronous_commit = off``, for this transaction only). For a sync's write
+    chunks: a million-row load commits twenty of them, each waiting for a flush.
+
+    Safe because the sync records its outcome afterwards in an ordinary commit, which
+    flushes the WAL up to itself and so every chunk before it. A crash before that may
+    lose the last chunks, never half of one and never their order: the run stays
+    ``running`` (failed by the next sync, which writes the rest) and the offers version
+    rolls back with them, so the snapshot stamped with the lost version is not used.
+    SQLite needs nothing: its automatic checkpoint after each chunk syncs the WAL anyway.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+
 def load_offers(
     conn: sa.Connection, refurbisher: str, *, listed_only: bool = False
 ) -> pl.DataFrame:
@@ -244,7 +260,7 @@ def prepare_insert(
     yet written: pass it to :meth:`OfferWrite.write`.
 
     Everything but the database work happens here, so a caller may prepare the next
-    chunk while the current one is written. With ``ahead`` the PostgreSQL CSV is
+    chunk while the current one is written. With ``ahead`` the PostgreSQL COPY text is
     written now too (a chunk's worth: it is held until written).
     """
     missing = [c for c in ("sku", *_REQUIRED_ON_INSERT) if c not in df.columns]
@@ -274,7 +290,7 @@ def prepare_insert(
         sql = f"INSERT INTO offers ({names}) VALUES ({marks})"
         return lambda conn: _frames.execute_many(conn, sql, frame)
     columns = [*frame.columns, *constants]
-    parts = _frames.csv_parts(frame, constants)
+    parts = _frames.copy_parts(frame, constants)
     ready = list(parts) if ahead else parts
 
     def copy(conn: sa.Connection) -> int:
@@ -326,7 +342,7 @@ def prepare_update(
         sql = f"UPDATE offers SET {assignments} WHERE refurbisher = ? AND sku = ?"
         return lambda conn: _frames.execute_many(conn, sql, ordered)
     names = ", ".join(f'"{c}"' for c in frame.columns)
-    parts = _frames.csv_parts(frame)
+    parts = _frames.copy_parts(frame)
     ready = list(parts) if ahead else parts
     assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns)
     update = (

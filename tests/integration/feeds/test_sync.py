@@ -181,6 +181,45 @@ def test_only_changed_rows_are_written(feed: Feed) -> None:
         assert after[sku]["last_run_id"] == 1
 
 
+def test_updates_leave_unchanged_indexed_columns_and_change_the_others(feed: Feed) -> None:
+    # SQLite's update leaves out ean and listed where they keep their stored values:
+    # the values and both indexes must come out exactly as a full update leaves them.
+    feed.publish(feed_bytes(BASE_ROWS))
+    feed.sync()
+    rows = [list(r) for r in BASE_ROWS]
+    rows[0][4] = "259,00"  # price only
+    rows[1][2] = "4006381333931"  # a new EAN
+    rows[2][3] = "0"  # out of stock: unlisted
+    rows[3][2] = "4006381333931"  # an EAN where there was none
+    rows[4][1] = "Apple iPad Air 64GB – Grade B"  # name only
+    feed.publish(feed_bytes(rows))
+
+    report = feed.sync()
+
+    assert (report.status, report.updated, report.unchanged) == (SyncStatus.OK, 5, 0)
+    after = stored(feed.database)
+    assert {s: (o["ean"], o["listed"]) for s, o in after.items()} == {
+        "FLX-1": ("0194252707319", True),
+        "FLX-2": ("4006381333931", False),
+        "FLX-3": ("8806094725612", False),
+        "FLX-4": ("4006381333931", True),
+        "FLX-5": ("0194252795330", True),
+    }
+    assert money(after["FLX-1"]["price_purchase_amount"]) == Decimal("259.00")
+    assert after["FLX-5"]["name"] == "Apple iPad Air 64GB – Grade B"
+    with feed.database.connect() as conn:
+        by_ean = conn.execute(
+            sa.text("SELECT sku FROM offers WHERE ean = :e ORDER BY sku"), {"e": "4006381333931"}
+        ).scalars()
+        assert list(by_ean) == ["FLX-2", "FLX-4"]
+        listed = conn.execute(
+            sa.text("SELECT sku FROM offers WHERE refurbisher = 'flexit' AND listed ORDER BY sku")
+        ).scalars()
+        assert list(listed) == ["FLX-1", "FLX-4", "FLX-5"]
+        if feed.database.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+
+
 def test_vanished_offer_gets_stock_zero_and_is_unlisted_not_deleted(feed: Feed) -> None:
     feed.publish(feed_bytes(BASE_ROWS))
     feed.sync()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -262,3 +263,54 @@ def test_write_for_a_refurbisher_not_stored_is_refused(database: Database) -> No
         "offers of 'ghost': the refurbisher is not stored (refurbishers.ensure_refurbisher "
         "comes first)"
     )
+
+
+def test_commit_without_flush_wait_lasts_one_transaction(database: Database) -> None:
+    if database.dialect != "postgresql":
+        with database.write_transaction() as conn:
+            offers.commit_without_flush_wait(conn)  # SQLite: nothing to set
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2
+        return
+    with database.write_transaction() as conn:
+        offers.commit_without_flush_wait(conn)
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "off"
+    with database.write_transaction() as conn:
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"
+
+
+AWKWARD = ["tab\there", "line\nbreak", "cr\rhere", "back\\slash", "\\N", "", '"quoted"; x,y', None]
+
+
+def test_awkward_text_survives_insert_and_update(database: Database) -> None:
+    # PostgreSQL writes through COPY's text format: every escape must come back exact.
+    skus = [f"SKU-{i}" for i in range(len(AWKWARD))]
+    extra = [None if v is None else json.dumps({"note": v}) for v in AWKWARD]
+    frame = pl.DataFrame(
+        {
+            "sku": skus,
+            "name": AWKWARD,
+            "stock_available": [1] * len(skus),
+            "listed": [True] * len(skus),
+            "row_hash": list(range(1, len(skus) + 1)),
+            "extra": extra,
+        },
+        schema_overrides={"name": pl.String, "extra": pl.String},
+    )
+    with database.begin() as conn:
+        conn.execute(
+            sa.insert(refurbishers),
+            [{"key": "flexit", "name": "f", "created_at": NOW, "updated_at": NOW}],
+        )
+        offers.insert_offers(conn, "flexit", frame, run_id=1, now=NOW)
+    with database.begin() as conn:
+        inserted = offers.load_offers(conn, "flexit")
+    renamed = frame.select("sku", pl.col("name").reverse(), pl.col("extra").reverse())
+    with database.begin() as conn:
+        offers.update_offers(conn, "flexit", renamed, run_id=2, now=LATER)
+    with database.begin() as conn:
+        updated = offers.load_offers(conn, "flexit")
+
+    assert inserted["name"].to_list() == AWKWARD
+    assert [None if e is None else json.loads(e)["note"] for e in inserted["extra"]] == AWKWARD
+    assert updated["name"].to_list() == AWKWARD[::-1]
+    assert [None if e is None else json.loads(e)["note"] for e in updated["extra"]] == AWKWARD[::-1]

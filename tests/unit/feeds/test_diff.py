@@ -34,7 +34,7 @@ def rows(*records: tuple[str | None, str | None, str | None], settings: str = "s
         },
         schema={"line": pl.Int64, **dict.fromkeys(FIELDS, pl.String)},
     )
-    return frame.with_columns(raw_row_hash(FIELDS, settings).alias("row_hash"))
+    return frame.with_columns(raw_row_hash(frame, FIELDS, settings))
 
 
 def test_raw_hash_follows_the_text_and_the_settings_and_leaves_the_issue_bit_free() -> None:
@@ -209,3 +209,36 @@ def test_carried_skus_count_as_unchanged_and_never_as_vanished() -> None:
     )
     assert changes.vanished["sku"].to_list() == ["C"]
     assert (changes.newly_unlisted, changes.listed_before) == (1, 3)
+
+
+def test_updated_rows_say_whether_their_indexed_columns_keep_the_stored_values() -> None:
+    money = pl.Decimal(18, 2)
+    skus = ["same", "new-ean", "ean-gone", "unlisted", "both-null"]
+    feed = pl.DataFrame(
+        {
+            "sku": skus,
+            "ean": ["1", "3", None, "4", None],
+            "price_purchase_amount": pl.Series([Decimal("2.00")] * 5, dtype=money),
+            "listed": [True, True, True, False, True],
+            "row_hash": [11, 21, 31, 41, 51],
+        }
+    )
+    stored = pl.DataFrame(
+        {
+            "sku": skus,
+            "row_hash": [10, 20, 30, 40, 50],
+            "listed": [True, True, True, True, True],
+            "price_purchase_amount": pl.Series([Decimal("2.0000")] * 5, dtype=pl.Decimal(14, 4)),
+            "held_purchase_amount": pl.Series([None] * 5, dtype=pl.Decimal(14, 4)),
+            "ean": ["1", "2", "9", "4", None],
+        }
+    )
+
+    changes = diff_offers(feed, stored, max_price_change_ratio=Decimal("0.5"))
+    without_ean = diff_offers(feed, stored.drop("ean"), max_price_change_ratio=Decimal("0.5"))
+
+    assert changes.updated["sku"].to_list() == skus
+    assert changes.keys_kept is not None
+    assert changes.keys_kept.to_list() == [True, False, False, False, True]
+    assert "_stored_ean" not in changes.updated.columns
+    assert without_ean.keys_kept is None
