@@ -15,7 +15,7 @@ starts at once; a test keeps this true.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -72,6 +72,27 @@ def warn_broken(config: Config) -> bool:
             f"irp config check {key} lists every error"
         )
     return bool(config.broken)
+
+
+def warn_skipped_senders(
+    config: Config, name: str | None, *, applies: Callable[[Refurbisher], bool]
+) -> bool:
+    """Warn about the refurbishers a pass that calls order APIs leaves out; any?
+
+    Such a pass (submission, shipment polls) keeps the environments apart: the broken
+    refurbishers, and those ``applies`` to whose order endpoints were not chosen for
+    this environment, are named on stderr. A named refurbisher that is broken ends the
+    command here (:func:`refurbisher_named`); its refusal is the pass's own error.
+    """
+    if name is not None:
+        refurbisher_named(config, name)
+        return False
+    refused = [
+        ref for ref in config.refurbishers.values() if applies(ref) and ref.order_endpoint_refusal
+    ]
+    for ref in refused:
+        warn(f"{ref.key} was skipped: {ref.order_endpoint_refusal}")
+    return warn_broken(config) or bool(refused)
 
 
 def print_json(data: Any) -> None:

@@ -23,15 +23,12 @@ from irp.cli.common import (
     add_row,
     exits_on_errors,
     print_json,
-    refurbisher_named,
     runtime,
     stdout_console,
-    warn,
-    warn_broken,
+    warn_skipped_senders,
 )
 
 if TYPE_CHECKING:
-    from irp.config import Config
     from irp.orders.results import SubmitResult
 
 
@@ -53,7 +50,7 @@ def register(app: typer.Typer) -> None:
         rt = runtime(ctx)
         with exits_on_errors():
             config = rt.config()
-            skipped = _skipped(config, name)
+            skipped = warn_skipped_senders(config, name, applies=lambda ref: True)
             results = submit_pass(rt.database(), config, name)
         if json_output:
             print_json([result.to_json() for result in results])
@@ -61,20 +58,6 @@ def register(app: typer.Typer) -> None:
             _print_table(results)
         if skipped or any(result.needs_operator for result in results):
             raise typer.Exit(EXIT_FAILED)
-
-
-def _skipped(config: Config, name: str | None) -> bool:
-    """Warn about the refurbishers this pass leaves out; any (for all refurbishers)?
-
-    A named one that is broken or may not be sent to here ends the command before it.
-    """
-    if name is not None:
-        refurbisher_named(config, name)
-        return False
-    refused = [ref for ref in config.refurbishers.values() if ref.order_endpoint_refusal]
-    for ref in refused:
-        warn(f"{ref.key} was skipped: {ref.order_endpoint_refusal}")
-    return warn_broken(config) or bool(refused)
 
 
 def _print_table(results: list[SubmitResult]) -> None:

@@ -7,7 +7,7 @@ with ``shipment_poll`` about their due orders now — what ``irp serve`` does ev
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -16,15 +16,10 @@ from irp.cli.common import (
     add_row,
     exits_on_errors,
     print_json,
-    refurbisher_named,
     runtime,
     stdout_console,
-    warn,
-    warn_broken,
+    warn_skipped_senders,
 )
-
-if TYPE_CHECKING:
-    from irp.config import Config
 
 app = typer.Typer(no_args_is_help=True, help="Shipments: what the refurbishers reported.")
 
@@ -97,11 +92,9 @@ def poll_command(
     with exits_on_errors():
         rt = runtime(ctx)
         config = rt.config()
-        skipped = False
-        if name is None:
-            skipped = _skipped(config)
-        else:
-            refurbisher_named(config, name)
+        skipped = warn_skipped_senders(
+            config, name, applies=lambda ref: ref.shipment_poll is not None
+        )
         results = poll_shipments(rt.database(), config, refurbisher=name)
     if json_output:
         print_json([result.__dict__ for result in results])
@@ -112,20 +105,3 @@ def poll_command(
             typer.echo("no poll was due")
     if skipped or any(r.outcome in ("failed", "refused") for r in results):
         raise typer.Exit(EXIT_FAILED)
-
-
-def _skipped(config: Config) -> bool:
-    """Warn about the refurbishers a poll of all leaves out; any?
-
-    The broken ones, and those whose order endpoints were not chosen for this
-    environment (a poll calls the order API with the order auth, so it keeps the same
-    isolation as ``irp orders submit``).
-    """
-    refused = [
-        ref
-        for ref in config.refurbishers.values()
-        if ref.shipment_poll is not None and ref.order_endpoint_refusal
-    ]
-    for ref in refused:
-        warn(f"{ref.key} was skipped: {ref.order_endpoint_refusal}")
-    return warn_broken(config) or bool(refused)
