@@ -32,7 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from irp.store.db import database_now
+from irp.store.db import database_now, insert_id
 from irp.store.tables import order_events, orders, shipments
 
 __all__ = [
@@ -120,12 +120,9 @@ def record_event(
     _lock_event_ids(conn)
     order = conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().one()
     now = database_now(conn)
-    result = conn.execute(
-        sa.insert(order_events).values(**_event_row(order, event_type, shipment, now))
+    return insert_id(
+        conn, sa.insert(order_events).values(**_event_row(order, event_type, shipment, now))
     )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def record_accepted_many(conn: sa.Connection, order_ids: Sequence[str]) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from irp.redact import redact as redact_text
+from irp.store.db import insert_id
 from irp.store.tables import order_attempts
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ def start_attempt(
     config_hash: str,
 ) -> int:
     """Insert the attempt row (outcome ``sending``) and return its id."""
-    result = conn.execute(
+    return insert_id(
+        conn,
         sa.insert(order_attempts).values(
             order_id=order_id,
             kind=kind,
@@ -68,11 +70,8 @@ def start_attempt(
             request_payload=payload,
             outcome=SENDING,
             config_hash=config_hash,
-        )
+        ),
     )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def record_answer(

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from irp.events.outbox import iso_utc, record_event
 from irp.orders.states import OrderStatus, transition
 from irp.shipments.parse import ShipmentFacts
-from irp.store.db import database_now
+from irp.store.db import database_now, insert_id
 from irp.store.tables import order_lines, orders, shipments
 
 __all__ = ["Stored", "apply_waiting_shipments", "as_stored", "store_shipment"]
@@ -152,7 +152,8 @@ def _insert(
     delivery_id: int | None,
     now: datetime,
 ) -> int:
-    result = conn.execute(
+    return insert_id(
+        conn,
         sa.insert(shipments).values(
             refurbisher=refurbisher,
             shipment_key=facts.key,
@@ -170,11 +171,8 @@ def _insert(
             raw=raw,
             received_at=now,
             updated_at=now,
-        )
+        ),
     )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def _complete(

@@ -45,7 +45,7 @@ from irp.orders.attempts import redact
 from irp.shipments.matching import Stored, as_stored, store_shipment
 from irp.shipments.parse import read_shipments
 from irp.shipments.verify import verify_delivery
-from irp.store.db import Database, database_now
+from irp.store.db import Database, database_now, insert_id
 from irp.store.tables import webhook_deliveries
 
 __all__ = ["WebhookAnswer", "receive_shipment_webhook"]
@@ -167,7 +167,8 @@ class _Recorder:
         status: int = 0,
         detail: str | None = None,
     ) -> int:
-        result = conn.execute(
+        return insert_id(
+            conn,
             sa.insert(webhook_deliveries).values(
                 refurbisher=self.refurbisher,
                 received_at=database_now(conn),
@@ -178,11 +179,8 @@ class _Recorder:
                 http_status=status,
                 detail=detail,
                 payload=payload,
-            )
+            ),
         )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
 
     def refused(self, outcome: str, status: int, detail: str, *, webhook_id: str | None) -> None:
         with self.db.begin() as conn:

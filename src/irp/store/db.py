@@ -132,6 +132,13 @@ def immediate(conn: sa.Connection) -> sa.Connection:
     return conn
 
 
+def insert_id(conn: sa.Connection, insert: sa.Insert) -> int:
+    """Run a one-row ``insert`` and return the integer primary key it gave the row."""
+    key = conn.execute(insert).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def database_now(conn: sa.Connection) -> datetime:
     """The database server's current time as aware UTC, read on ``conn``."""
     if conn.dialect.name == "sqlite":
