@@ -54,16 +54,26 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import sqlalchemy as sa
 
 from irp.logs import log_context
 from irp.orders.group import GroupCommit
-from irp.orders.sender import Answer, OrderSender, RateLimiter, Request
+from irp.orders.sender import (
+    Answer,
+    LazySender,
+    OrderSender,
+    RateLimiter,
+    Request,
+    SenderFactory,
+)
 from irp.store.db import Database, database_now
 
-__all__ = ["BatchWork", "Claimed", "Done", "Work", "next_due", "run_work"]
+if TYPE_CHECKING:
+    from irp.config.order import OrderConfig
+
+__all__ = ["BatchWork", "Claimed", "Done", "Work", "next_due", "run_for_refurbisher", "run_work"]
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +164,27 @@ def run_work(
     default it is the database's clock at each step.
     """
     return _Run(db, work, sender, limiter, stop, now).run(workers)
+
+
+def run_for_refurbisher(
+    db: Database,
+    work: Work[T, V, R],
+    order: OrderConfig,
+    open_sender: SenderFactory,
+    *,
+    limiter: RateLimiter | None = None,
+    stop: threading.Event | None = None,
+    now: datetime | None = None,
+) -> list[R]:
+    """:func:`run_work` for one refurbisher's order connector: ``max_concurrency``
+    workers over one sender, opened on the first request and closed at the end."""
+    sender = LazySender(open_sender, order)
+    try:
+        return run_work(
+            db, work, sender, workers=order.max_concurrency, limiter=limiter, stop=stop, now=now
+        )
+    finally:
+        sender.close()
 
 
 class _Run(Generic[T, V, R]):

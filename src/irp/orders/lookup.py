@@ -40,10 +40,10 @@ from irp.errors import IrpError
 from irp.orders import attempts, breaker
 from irp.orders.classify import LookupClassification, LookupOutcome, classify_lookup
 from irp.orders.context import build_context
-from irp.orders.engine import Claimed, Done, next_due, run_work
+from irp.orders.engine import Claimed, Done, next_due, run_for_refurbisher
 from irp.orders.moves import mark_submitted
 from irp.orders.results import SubmitResult, order_result
-from irp.orders.sender import Answer, HttpSender, LazySender, Request, SenderFactory
+from irp.orders.sender import Answer, HttpSender, Request, SenderFactory
 from irp.orders.states import OrderStatus, transition
 from irp.store.db import Database, database_now
 from irp.store.tables import order_lines, orders
@@ -94,13 +94,8 @@ def run_due_lookups(
             continue
         if ref.order is None or ref.order.lookup is None:
             continue
-        sender = LazySender(open_sender, ref.order)
-        try:
-            work = LookupWork(config, ref)
-            workers = ref.order.max_concurrency
-            results.extend(run_work(db, work, sender, workers=workers, stop=stop, now=now))
-        finally:
-            sender.close()
+        work = LookupWork(config, ref)
+        results.extend(run_for_refurbisher(db, work, ref.order, open_sender, stop=stop, now=now))
     return results
 
 

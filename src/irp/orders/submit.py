@@ -42,13 +42,12 @@ from irp.errors import IrpError
 from irp.orders import attempts, breaker
 from irp.orders.classify import Classification, Outcome, classify_answer
 from irp.orders.context import build_context
-from irp.orders.engine import Claimed, Done, next_due, run_work
+from irp.orders.engine import Claimed, Done, next_due, run_for_refurbisher
 from irp.orders.moves import LEASE_OFF, mark_submitted, mark_uncertain
 from irp.orders.results import SubmitResult, order_result
 from irp.orders.sender import (
     Answer,
     HttpSender,
-    LazySender,
     RateLimiter,
     Request,
     SenderFactory,
@@ -142,19 +141,11 @@ def _submit(
     if held:  # paused before we began: report what waits, send nothing
         return held
     work = SubmitWork(config, ref, owner)
-    sender = LazySender(open_sender, ref.order)
-    try:
-        results = run_work(
-            db,
-            work,
-            sender,
-            workers=ref.order.max_concurrency,
-            limiter=RateLimiter(rate) if (rate := ref.order.rate_limit_per_second) else None,
-            stop=stop,
-            now=now,
-        )
-    finally:
-        sender.close()
+    rate = ref.order.rate_limit_per_second
+    results = run_for_refurbisher(
+        db, work, ref.order, open_sender,
+        limiter=RateLimiter(rate) if rate else None, stop=stop, now=now,
+    )  # fmt: skip
     if stop is not None and stop.is_set():
         return results
     return results + _held(db, ref, now)  # the breaker tripped during this run

@@ -35,9 +35,9 @@ from irp.config.shipments import ShipmentPoll
 from irp.errors import OrderError, ShipmentPayloadError
 from irp.orders import attempts
 from irp.orders.classify import classify_exception
-from irp.orders.engine import Claimed, Done, next_due, run_work
+from irp.orders.engine import Claimed, Done, next_due, run_for_refurbisher
 from irp.orders.lookup import fill_placeholders
-from irp.orders.sender import Answer, HttpSender, LazySender, Request, SenderFactory
+from irp.orders.sender import Answer, HttpSender, Request, SenderFactory
 from irp.orders.states import OrderStatus
 from irp.shipments.matching import store_shipment
 from irp.shipments.parse import ShipmentFacts, read_shipments
@@ -97,12 +97,7 @@ def poll_shipments(
         work = PollWork(config, ref)
         with db.write_transaction() as conn:
             work.schedule(conn, now or database_now(conn))
-        sender = LazySender(open_sender, ref.order)
-        try:
-            workers = ref.order.max_concurrency
-            results.extend(run_work(db, work, sender, workers=workers, stop=stop, now=now))
-        finally:
-            sender.close()
+        results.extend(run_for_refurbisher(db, work, ref.order, open_sender, stop=stop, now=now))
     return results
 
 
